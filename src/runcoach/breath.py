@@ -1,0 +1,89 @@
+"""Breath cue sounds and the optional guide tone.
+
+The pattern itself (:class:`~runcoach.plans.model.Breath`, ``IN:OUT`` in steps) lives with the
+plan model; the timeline marks the first step of each inhale and exhale. Here are the sounds: a
+rising glide for "breathe in", a falling one for "breathe out" (pitched well below the clicks so
+the ear tells them apart), and a soft continuous tone that rises through each inhale and falls
+through each exhale.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from runcoach.plans.model import Breath
+
+__all__ = ["Breath", "cue", "guide"]
+
+#: Glide ranges in Hz: up for the inhale, down for the exhale.
+INHALE_HZ = (330.0, 520.0)
+EXHALE_HZ = (520.0, 310.0)
+#: Cue lengths in seconds; both shorter than one step at 240 spm (0.25 s).
+INHALE_SECONDS = 0.16
+EXHALE_SECONDS = 0.20
+#: Guide tone range in Hz.
+GUIDE_HZ = (196.0, 294.0)
+GUIDE_FADE_SECONDS = 0.03
+
+
+def _glide(f0: float, f1: float, seconds: float, sr: int) -> np.ndarray:
+    n = int(seconds * sr)
+    t = np.arange(n, dtype=np.float64) / sr
+    phase = 2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * seconds))
+    y = np.sin(phase) + 0.35 * np.sin(2 * phase) + 0.12 * np.sin(3 * phase)
+    attack = max(1, int(0.006 * sr))
+    env = np.ones(n)
+    env[:attack] = np.linspace(0.0, 1.0, attack)
+    env *= np.sin(np.pi * np.minimum(t / seconds, 1.0) * 0.5 + np.pi * 0.5) ** 0.5  # gentle fall
+    release = max(1, int(0.02 * sr))
+    env[-release:] *= np.linspace(1.0, 0.0, release)
+    y *= env
+    return (y / np.max(np.abs(y))).astype(np.float32)
+
+
+def cue(phase: Literal["in", "out"], *, sr: int = 44100) -> np.ndarray:
+    """Synthesize the cue sounded on the first step of an inhale (``"in"``) or exhale (``"out"``).
+
+    Returns a mono float32 array peaking at 1.0: 160 ms rising for the inhale, 200 ms falling for
+    the exhale. Raises ``ValueError`` for another phase or a sample rate outside 8000–192000 Hz.
+    """
+    if not 8000 <= sr <= 192000:
+        raise ValueError(f"sample rate must be 8000 to 192000 Hz, got {sr!r}")
+    if phase == "in":
+        return _glide(*INHALE_HZ, INHALE_SECONDS, sr)
+    if phase == "out":
+        return _glide(*EXHALE_HZ, EXHALE_SECONDS, sr)
+    raise ValueError(f"phase must be 'in' or 'out', got {phase!r}")
+
+
+def guide(phase: Literal["in", "out"], start: int, end: int, b0: int, b1: int, *,
+          sr: int = 44100) -> np.ndarray:
+    """The guide tone of one breath phase, for the frames ``[b0, b1)`` of the session.
+
+    The phase runs from frame ``start`` to ``end``; its pitch glides up (inhale) or down
+    (exhale) across it, with short fades at both ends. Computed from absolute frame numbers, so
+    any block split gives the same samples. Returns float32 of ``b1 - b0`` frames peaking at 1.
+    """
+    length = end - start
+    if length <= 0 or b1 <= b0:
+        return np.zeros(max(b1 - b0, 0), dtype=np.float32)
+    f0, f1 = GUIDE_HZ if phase == "in" else GUIDE_HZ[::-1]
+    n = np.arange(b0 - start, b1 - start, dtype=np.float64)
+    seconds = length / sr
+    t = n / sr
+    y = np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * seconds)))
+    fade = max(1.0, GUIDE_FADE_SECONDS * sr)
+    env = np.minimum(1.0, np.minimum(n + 1, length - n) / fade)
+    return (y * np.clip(env, 0.0, 1.0)).astype(np.float32)
+
+
+def phase_at(pattern: Breath, k: int) -> tuple[Literal["in", "out"], int]:
+    """The phase and the 1-based step within it for step ``k`` of a segment (for displays)."""
+    if pattern.off:
+        raise ValueError("breath is off")
+    pos = k % pattern.cycle
+    if pos < pattern.inhale:
+        return "in", pos + 1
+    return "out", pos - pattern.inhale + 1

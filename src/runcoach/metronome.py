@@ -1,0 +1,128 @@
+"""Step placement and click sounds.
+
+Placement is closed-form from a segment's first frame, never a sum of periods, so there is no
+drift however long the session. Clicks are pure functions returning float32 arrays that peak at
+exactly 1.0 on their first sample (an instant attack: the onset is the step's frame); the mixer
+applies levels.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from runcoach.plans.model import SOUND_NAMES
+
+#: Longest click, in seconds (clicks stay short so they never blur into the next step).
+CLICK_SECONDS = 0.040
+
+
+def step_offset(k: int, spm_start: Fraction, spm_end: Fraction, duration: Fraction,
+                rate: int) -> int:
+    """Frame offset of step ``k`` from its segment's first frame.
+
+    Constant cadence: ``round(k * 60 * rate / spm)``, computed exactly in integers with ties to
+    even, as Python's ``round``. Ramp from ``s0`` to ``s1`` over ``D`` seconds: the cadence is
+    linear in time, and step ``k`` falls where its integral reaches ``k`` steps,
+    ``(s0*t + (s1-s0)*t**2/(2*D)) / 60 = k``, solved in closed form.
+
+    Parameters: ``k`` step index (0 is the segment's first frame); cadences in steps per minute;
+    ``duration`` in seconds; ``rate`` in frames per second. Returns frames.
+    """
+    if spm_start == spm_end:
+        p, q = spm_start.numerator, spm_start.denominator
+        whole, rest = divmod(k * 60 * rate * q, p)
+        twice = 2 * rest
+        if twice > p or (twice == p and whole & 1):
+            whole += 1
+        return whole
+    s0 = float(spm_start)
+    slope = float((spm_end - spm_start) / duration)  # steps per minute, per second
+    # t = 120k / (s0 + sqrt(s0^2 + 120 k slope)): the numerically stable root of the quadratic.
+    t = 120.0 * k / (s0 + math.sqrt(s0 * s0 + 120.0 * k * slope))
+    return round(t * rate)
+
+
+def _time(frames: int, sr: int) -> np.ndarray:
+    return np.arange(frames, dtype=np.float64) / sr
+
+
+def _finish(y: np.ndarray, sr: int, *, fade: float = 0.003) -> np.ndarray:
+    """Fade the tail to zero and normalise so the first sample is the 1.0 peak."""
+    n = min(len(y), max(1, int(fade * sr)))
+    y = y.copy()
+    y[-n:] *= np.linspace(1.0, 0.0, n)
+    peak = float(np.max(np.abs(y)))
+    y = y / peak
+    if y[0] < 0:
+        y = -y
+    return y.astype(np.float32)
+
+
+def _woodblock(sr: int, accent: bool) -> np.ndarray:
+    t = _time(int(CLICK_SECONDS * sr), sr)
+    base = 1250.0 if accent else 1000.0
+    y = (np.cos(2 * np.pi * base * t) * np.exp(-t / 0.009)
+         + 0.6 * np.cos(2 * np.pi * base * 2.41 * t) * np.exp(-t / 0.005)
+         + 0.3 * np.cos(2 * np.pi * base * 4.1 * t) * np.exp(-t / 0.002))
+    return _finish(y, sr)
+
+
+def _beep(sr: int, accent: bool) -> np.ndarray:
+    t = _time(int(0.030 * sr), sr)
+    freq = 2000.0 if accent else 1500.0
+    y = np.cos(2 * np.pi * freq * t) * np.exp(-t / 0.025)
+    return _finish(y, sr, fade=0.006)
+
+
+def _tick(sr: int, accent: bool) -> np.ndarray:
+    t = _time(int(0.012 * sr), sr)
+    rng = np.random.default_rng(7 if accent else 3)  # seeded: identical output every run
+    freq = 5200.0 if accent else 4000.0
+    y = (np.cos(2 * np.pi * freq * t) + 0.5 * rng.standard_normal(len(t))) * np.exp(-t / 0.002)
+    y[0] = 1.5
+    return _finish(y, sr, fade=0.002)
+
+
+def _clave(sr: int, accent: bool) -> np.ndarray:
+    t = _time(int(CLICK_SECONDS * sr), sr)
+    freq = 2900.0 if accent else 2500.0
+    y = np.cos(2 * np.pi * freq * t) * np.exp(-t / 0.012)
+    return _finish(y, sr)
+
+
+def _cowbell(sr: int, accent: bool) -> np.ndarray:
+    t = _time(int(CLICK_SECONDS * sr), sr)
+    scale = 1.2 if accent else 1.0
+    y = np.zeros_like(t)
+    for freq, amp in ((562.0, 1.0), (845.0, 0.8), (1686.0, 0.3), (2535.0, 0.2)):
+        y += amp * np.cos(2 * np.pi * freq * scale * t)
+    y *= np.exp(-t / 0.015)
+    return _finish(y, sr)
+
+
+_SYNTHS = {
+    "woodblock": _woodblock,
+    "beep": _beep,
+    "tick": _tick,
+    "clave": _clave,
+    "cowbell": _cowbell,
+}
+assert tuple(_SYNTHS) == SOUND_NAMES
+
+
+def click(name: str, *, sr: int = 44100, accent: bool = False) -> np.ndarray:
+    """Synthesize one click.
+
+    Parameters: ``name`` one of :data:`~runcoach.plans.model.SOUND_NAMES`; ``sr`` sample rate in
+    Hz; ``accent`` for the brighter click on the first step of a breath cycle.
+    Returns a mono float32 array of at most 40 ms whose first sample is its peak, 1.0.
+    Raises ``ValueError`` for an unknown name or a sample rate outside 8000–192000 Hz.
+    """
+    if name not in _SYNTHS:
+        raise ValueError(f"unknown click sound {name!r}; choose one of {', '.join(_SYNTHS)}")
+    if not 8000 <= sr <= 192000:
+        raise ValueError(f"sample rate must be 8000 to 192000 Hz, got {sr!r}")
+    return _SYNTHS[name](sr, accent)

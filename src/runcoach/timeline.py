@@ -1,0 +1,383 @@
+"""The timeline: a plan resolved against a base cadence, as a lazy stream of timed events.
+
+Time is counted in frames. Segment boundaries are exact sums of the declared durations
+(``Fraction`` seconds), converted to a frame once with ``round(seconds * rate)``. Steps are placed
+in closed form from the segment's first frame (see :mod:`runcoach.metronome`), so nothing
+accumulates: the last step of a three-hour session is as exact as the first.
+
+Nothing here builds the whole session: :meth:`Session.segments` and :func:`events` are
+generators, so a 24-hour plan costs the memory of one segment's chunk of steps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal, NamedTuple
+
+from runcoach.errors import OptionError, PlanError
+from runcoach.metronome import step_offset
+from runcoach.plans.model import (
+    MAX_SEGMENTS,
+    MAX_SPM,
+    MAX_TOTAL_SECONDS,
+    MIN_SPM,
+    Breath,
+    Cadence,
+    Plan,
+    Repeat,
+    Segment,
+    format_seconds,
+    format_spm,
+    parse_sound,
+)
+
+#: Steps computed at a time inside one segment: bounds memory whatever the segment's length.
+STEP_CHUNK = 4096
+
+Signal = Literal["start", "pip", "faster", "slower", "change", "finish"]
+Phase = Literal["in", "out"]
+
+
+@dataclass(frozen=True)
+class TimedSegment:
+    """One segment of a resolved session, with its exact place in time.
+
+    ``start_frame`` is ``round(start_seconds * rate)``; the segment ends where the next one
+    starts (``end_frame``). ``spm_start``/``spm_end`` differ for a ramp. ``first_step`` counts
+    the steps of all earlier segments (it decides the foot in stereo).
+    """
+
+    index: int
+    name: str
+    path: str
+    start_seconds: Fraction
+    duration_seconds: Fraction
+    start_frame: int
+    end_frame: int
+    spm_start: Fraction
+    spm_end: Fraction
+    breath: Breath
+    sound: str
+    steps: int
+    first_step: int
+    rate: int
+
+    @property
+    def is_ramp(self) -> bool:
+        """True when the cadence changes across the segment."""
+        return self.spm_start != self.spm_end
+
+    @property
+    def frames(self) -> int:
+        """Length in frames."""
+        return self.end_frame - self.start_frame
+
+    def step_offsets(self, k: Sequence[int] | range) -> list[int]:
+        """Frame offsets from ``start_frame`` of steps ``k`` (see :func:`step_offset`)."""
+        return [step_offset(i, self.spm_start, self.spm_end, self.duration_seconds, self.rate)
+                for i in k]
+
+    def step_frame(self, k: int) -> int:
+        """Absolute frame of step ``k`` of this segment."""
+        return self.start_frame + step_offset(
+            k, self.spm_start, self.spm_end, self.duration_seconds, self.rate)
+
+    def first_step_at_or_after(self, frame: int) -> int:
+        """Index of the first step whose frame is ``>= frame`` (``steps`` if none)."""
+        lo, hi = 0, self.steps
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.step_frame(mid) >= frame:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def spm_at(self, frame: int) -> float:
+        """Target cadence at an absolute frame inside this segment."""
+        if not self.is_ramp or self.frames <= 0:
+            return float(self.spm_start)
+        share = min(max((frame - self.start_frame) / self.frames, 0.0), 1.0)
+        return float(self.spm_start + (self.spm_end - self.spm_start) * Fraction(share))
+
+    def describe_spm(self) -> str:
+        """``170`` or ``160→170`` for a ramp."""
+        if self.is_ramp:
+            return f"{format_spm(self.spm_start)}→{format_spm(self.spm_end)}"
+        return format_spm(self.spm_start)
+
+
+class Step(NamedTuple):
+    """A footfall, with everything that sounds on it.
+
+    ``breath`` is set on the first step of an inhale or exhale phase, which lasts
+    ``breath_steps`` steps until ``breath_end`` (a frame). ``signal`` is a segment cue sounded on
+    this step: ``start`` (session start), ``pip`` (countdown before a change), ``faster`` /
+    ``slower`` / ``change`` (on the first step of a new segment) or ``finish``.
+    """
+
+    frame: int
+    segment: int
+    k: int
+    foot: int  # 0 left, 1 right
+    accent: bool
+    sound: str
+    breath: Phase | None
+    breath_steps: int
+    breath_end: int
+    signal: Signal | None
+
+
+class SegmentStart(NamedTuple):
+    """The start of a segment (for displays and chapter marks; it makes no sound itself)."""
+
+    frame: int
+    segment: TimedSegment
+
+
+Event = Step | SegmentStart
+
+
+@dataclass(frozen=True)
+class Session:
+    """A plan resolved for one base cadence, breath pattern, sound and sample rate."""
+
+    plan: Plan
+    rate: int
+    base_spm: Fraction
+    breath: Breath
+    sound: str
+    total_seconds: Fraction
+    total_frames: int
+    segment_count: int
+    countdown: int = 3
+
+    def segments(self) -> Iterator[TimedSegment]:
+        """Yield the expanded segments in order with exact start frames (lazily)."""
+        start = Fraction(0)
+        first_step = 0
+        for index, seg in enumerate(self.plan.walk()):
+            spm_start, spm_end = _segment_spm(seg, self.base_spm)
+            duration = _segment_seconds(seg, spm_start, spm_end)
+            end = start + duration
+            if seg.steps is not None:
+                steps = seg.steps
+            else:
+                steps = math.ceil(duration * (spm_start + spm_end) / 120)
+            timed = TimedSegment(
+                index=index,
+                name=seg.name,
+                path=seg.path,
+                start_seconds=start,
+                duration_seconds=duration,
+                start_frame=round(start * self.rate),
+                end_frame=round(end * self.rate),
+                spm_start=spm_start,
+                spm_end=spm_end,
+                breath=seg.breath if seg.breath is not None else self.breath,
+                sound=seg.sound if seg.sound is not None else self.sound,
+                steps=steps,
+                first_step=first_step,
+                rate=self.rate,
+            )
+            yield timed
+            start = end
+            first_step += steps
+
+    @property
+    def total_steps(self) -> int:
+        """Steps in the whole session (walks the segments; cheap, no audio)."""
+        return sum(s.steps for s in self.segments())
+
+
+def resolve(
+    plan: Plan,
+    *,
+    spm: float | Fraction | None = None,
+    breath: Breath | str | None = None,
+    sound: str | None = None,
+    rate: int = 44100,
+    countdown: int = 3,
+) -> Session:
+    """Resolve ``plan`` into a :class:`Session`.
+
+    ``spm`` replaces the plan's base cadence (segments with relative or no cadence follow it);
+    ``breath`` and ``sound`` replace the plan's top-level pattern and sound. Every cadence is
+    checked against the base here, and the total against 24 hours, before any audio is made.
+    Raises ``PlanError`` naming the segment's field, or ``OptionError`` for bad options.
+    """
+    if isinstance(rate, bool) or not isinstance(rate, int) or not 8000 <= rate <= 192000:
+        raise OptionError(f"sample rate must be between 8000 and 192000 Hz, got {rate!r}")
+    if isinstance(countdown, bool) or not isinstance(countdown, int) or not 0 <= countdown <= 10:
+        raise OptionError(f"countdown must be 0 to 10 seconds, got {countdown!r}")
+    if spm is None:
+        base = plan.spm
+    else:
+        if isinstance(spm, bool) or not isinstance(spm, (int, float, Fraction)):
+            raise OptionError(f"--spm must be a number, got {spm!r}")
+        base = Fraction(spm).limit_denominator(1000)
+        if not MIN_SPM <= base <= MAX_SPM:
+            raise OptionError(f"--spm must be between {MIN_SPM} and {MAX_SPM}, got {spm}")
+    try:
+        pattern = plan.breath if breath is None else Breath.parse(breath)
+        click = plan.sound if sound is None else parse_sound(sound)
+    except PlanError as err:
+        raise OptionError(f"--{err.field}: {err.problem}") from None
+    total, count = _check_items(plan, plan.segments, base, spm is not None)
+    if count > MAX_SEGMENTS:
+        raise PlanError(f"expands to {count} segments, more than {MAX_SEGMENTS}",
+                        source=plan.source, field="segments")
+    if total > MAX_TOTAL_SECONDS:
+        raise PlanError(
+            f"the session lasts {format_seconds(total)}, longer than the 24 hours allowed",
+            source=plan.source, field="segments")
+    return Session(
+        plan=plan,
+        rate=rate,
+        base_spm=base,
+        breath=pattern,
+        sound=click,
+        total_seconds=total,
+        total_frames=round(total * rate),
+        segment_count=count,
+        countdown=countdown,
+    )
+
+
+def _check_items(plan: Plan, items: Sequence[Segment | Repeat], base: Fraction,
+                 overridden: bool) -> tuple[Fraction, int]:
+    """Check cadences and sum durations and segment counts without expanding repeats."""
+    total = Fraction(0)
+    count = 0
+    for item in items:
+        if isinstance(item, Repeat):
+            sub_total, sub_count = _check_items(plan, item.segments, base, overridden)
+            total += sub_total * item.times
+            count += sub_count * item.times
+            if total > MAX_TOTAL_SECONDS * 2 or count > MAX_SEGMENTS * 2:
+                break  # already refused; stop before the numbers grow further
+        else:
+            spm_start, spm_end = _segment_spm(item, base)
+            for which, value in (("spm", spm_start), ("spm", spm_end)):
+                if not MIN_SPM <= value <= MAX_SPM:
+                    how = f" with base cadence {format_spm(base)}" + (
+                        " (from --spm)" if overridden else "")
+                    raise PlanError(
+                        f"{_spm_text(item)} gives {format_spm(value)} steps per minute{how}; "
+                        f"it must be between {MIN_SPM} and {MAX_SPM}",
+                        source=plan.source, line=item.line,
+                        field=f"{item.path}.{which}" if item.path else which)
+            total += _segment_seconds(item, spm_start, spm_end)
+            count += 1
+    return total, count
+
+
+def _spm_text(seg: Segment) -> str:
+    if isinstance(seg.spm, tuple):
+        return f"the ramp [{seg.spm[0]}, {seg.spm[1]}]"
+    return f"{seg.spm}" if seg.spm is not None else "the base cadence"
+
+
+def _segment_spm(seg: Segment, base: Fraction) -> tuple[Fraction, Fraction]:
+    if seg.spm is None:
+        return base, base
+    if isinstance(seg.spm, Cadence):
+        value = seg.spm.resolve(base)
+        return value, value
+    return seg.spm[0].resolve(base), seg.spm[1].resolve(base)
+
+
+def _segment_seconds(seg: Segment, spm_start: Fraction, spm_end: Fraction) -> Fraction:
+    if seg.duration is not None:
+        return seg.duration
+    assert seg.steps is not None
+    # Cadence is linear in time, so the steps over D seconds are (s0 + s1) / 2 * D / 60.
+    return Fraction(120 * seg.steps) / (spm_start + spm_end)
+
+
+def events(session: Session) -> Iterator[Event]:
+    """Yield every event of ``session`` in frame order, lazily.
+
+    Each segment yields a :class:`SegmentStart`, then its :class:`Step` events computed
+    ``STEP_CHUNK`` at a time. Breath phases restart with each segment (the first step of a
+    segment starts an inhale); the accent falls on the first step of each breath cycle.
+    """
+    previous: TimedSegment | None = None
+    pending: TimedSegment | None = None
+    for seg in session.segments():
+        if pending is not None:
+            yield from _segment_events(session, pending, previous, seg)
+            previous = pending
+        pending = seg
+    if pending is not None:
+        yield from _segment_events(session, pending, previous, None)
+
+
+def boundary_signal(before: TimedSegment | None, after: TimedSegment) -> Signal:
+    """The cue on the first step of ``after``: faster, slower, or a plain change."""
+    if before is None:
+        return "start"
+    if after.spm_start > before.spm_end:
+        return "faster"
+    if after.spm_start < before.spm_end:
+        return "slower"
+    return "change"
+
+
+def _segment_events(session: Session, seg: TimedSegment, before: TimedSegment | None,
+                    after: TimedSegment | None) -> Iterator[Event]:
+    yield SegmentStart(seg.start_frame, seg)
+    if seg.steps == 0:
+        return
+    rate = session.rate
+    signals: dict[int, Signal] = {}
+    for n in range(session.countdown, 0, -1):
+        target = seg.end_frame - n * rate
+        if target > seg.start_frame:
+            k = seg.first_step_at_or_after(target)
+            if k < seg.steps:
+                signals[k] = "pip"
+    if after is None:
+        # The finish chime replaces the last pip: on the first step in the final second.
+        k = seg.first_step_at_or_after(session.total_frames - rate)
+        if k < seg.steps:
+            for key in [key for key in signals if key >= k]:
+                del signals[key]
+            signals[k] = "finish"
+    signals[0] = boundary_signal(before, seg)
+
+    pattern = seg.breath
+    cycle = pattern.cycle
+    for k0 in range(0, seg.steps, STEP_CHUNK):
+        k1 = min(k0 + STEP_CHUNK, seg.steps)
+        # One extra step at each phase end would be needed for breath_end; compute lazily.
+        offsets = seg.step_offsets(range(k0, k1))
+        for i, offset in enumerate(offsets):
+            k = k0 + i
+            phase: Phase | None = None
+            phase_steps = 0
+            phase_end = 0
+            if cycle:
+                pos = k % cycle
+                if pos == 0:
+                    phase, phase_steps = "in", pattern.inhale
+                elif pos == pattern.inhale:
+                    phase, phase_steps = "out", pattern.exhale
+                if phase is not None:
+                    end_k = k + phase_steps
+                    phase_end = (seg.step_frame(end_k) if end_k < seg.steps else seg.end_frame)
+            yield Step(
+                frame=seg.start_frame + offset,
+                segment=seg.index,
+                k=k,
+                foot=(seg.first_step + k) % 2,
+                accent=bool(cycle) and k % cycle == 0,
+                sound=seg.sound,
+                breath=phase,
+                breath_steps=phase_steps,
+                breath_end=phase_end,
+                signal=signals.get(k),
+            )
