@@ -33,7 +33,7 @@ def _glide(f0: float, f1: float, seconds: float, sr: int) -> np.ndarray:
     t = np.arange(n, dtype=np.float64) / sr
     phase = 2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * seconds))
     y = np.sin(phase) + 0.35 * np.sin(2 * phase) + 0.12 * np.sin(3 * phase)
-    attack = max(1, int(0.006 * sr))
+    attack = max(1, int(0.015 * sr))
     env = np.ones(n)
     env[:attack] = np.linspace(0.0, 1.0, attack)
     env *= np.sin(np.pi * np.minimum(t / seconds, 1.0) * 0.5 + np.pi * 0.5) ** 0.5  # gentle fall

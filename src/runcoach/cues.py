@@ -17,8 +17,11 @@ _MELODIES: dict[str, tuple[float, ...]] = {
     "change": (988.0, 988.0),
     "finish": (1175.0, 988.0, 784.0, 1568.0),
 }
-_NOTE_SECONDS = {"pip": 0.07}
+_NOTE_SECONDS = {"pip": 0.07, "start": 0.08}
 _DEFAULT_NOTE_SECONDS = 0.12
+#: Signals that ring longer than one step at 240 spm; only the finish, after which the session's
+#: last steps are silent, so it never overlaps a click.
+LONG_SIGNALS = ("finish",)
 SIGNALS = tuple(_MELODIES)
 
 
@@ -27,7 +30,7 @@ def _bell_note(freq: float, seconds: float, sr: int) -> np.ndarray:
     y = (np.sin(2 * np.pi * freq * t) + 0.4 * np.sin(2 * np.pi * 2 * freq * t)
          + 0.15 * np.sin(2 * np.pi * 3.01 * freq * t))
     env = np.exp(-t / (seconds * 0.6))
-    attack = max(1, int(0.003 * sr))
+    attack = max(1, int(0.012 * sr))
     env[:attack] *= np.linspace(0.0, 1.0, attack)
     release = max(1, int(0.01 * sr))
     env[-release:] *= np.linspace(1.0, 0.0, release)

@@ -73,7 +73,7 @@ def _woodblock(sr: int, accent: bool) -> np.ndarray:
 def _beep(sr: int, accent: bool) -> np.ndarray:
     t = _time(int(0.030 * sr), sr)
     freq = 2000.0 if accent else 1500.0
-    y = np.cos(2 * np.pi * freq * t) * np.exp(-t / 0.025)
+    y = np.cos(2 * np.pi * freq * t) * np.exp(-t / 0.010)
     return _finish(y, sr, fade=0.006)
 
 

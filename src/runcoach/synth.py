@@ -30,18 +30,14 @@ PEAK_LIMIT = 10 ** (-1 / 20)
 
 @dataclass(frozen=True)
 class Levels:
-    """Linear peak levels of each kind of sound (before ``volume``)."""
+    """Relative peak levels of each kind of sound; the mix is scaled so its loudest possible
+    moment peaks at -1 dBFS (see :meth:`SoundBank.worst_case`)."""
 
-    click: float = 0.36
-    accent: float = 0.46
-    breath: float = 0.20
-    signal: float = 0.17
-    guide: float = 0.06
-
-    def worst_case(self, guide: bool) -> float:
-        """The highest sum of peaks that can meet on one frame."""
-        return (max(self.click, self.accent) + self.breath + self.signal
-                + (self.guide if guide else 0.0))
+    click: float = 0.75
+    accent: float = 1.0
+    breath: float = 0.5
+    signal: float = 0.45
+    guide: float = 0.12
 
 
 @dataclass(frozen=True)
@@ -58,30 +54,78 @@ class MixOptions:
         """1 for mono, 2 for stereo."""
         return 2 if self.stereo else 1
 
-    def gain(self) -> float:
-        """Master gain: ``volume``, scaled down if the level budget would pass -1 dBFS."""
+    def check(self) -> None:
+        """Raise ``ValueError`` for a volume outside 0–1."""
         if not 0.0 <= self.volume <= 1.0:
             raise ValueError(f"volume must be between 0 and 1, got {self.volume!r}")
-        worst = self.levels.worst_case(self.guide)
-        return self.volume * min(1.0, PEAK_LIMIT / worst)
+
+
+#: The shortest time between two steps (240 spm), in seconds.
+_MIN_STEP_SECONDS = 60 / 240
 
 
 class SoundBank:
-    """Every sound a session can use, synthesized once at its sample rate and level."""
+    """Every sound a session can use, synthesized once at its sample rate and final level.
+
+    All cues fall on steps, so what can sound together is known: on one step an (accented)
+    click, a breath cue and a segment signal start together; a long signal's tail may meet the
+    next step's click and cue, no sooner than 0.25 s later; the guide tone is under it all.
+    The bank computes that worst case from the real samples and scales everything so it peaks
+    at -1 dBFS at full volume.
+    """
 
     def __init__(self, sr: int, options: MixOptions) -> None:
-        gain = options.gain()
+        options.check()
         lv = options.levels
-        self.clicks: dict[tuple[str, bool], np.ndarray] = {}
+        clicks = {}
         for name in SOUND_NAMES:
-            self.clicks[name, False] = _metronome.click(name, sr=sr) * np.float32(lv.click * gain)
-            self.clicks[name, True] = (_metronome.click(name, sr=sr, accent=True)
-                                       * np.float32(lv.accent * gain))
-        self.breath = {p: _breath.cue(p, sr=sr) * np.float32(lv.breath * gain)
-                       for p in ("in", "out")}
-        self.signals = {k: _cues.signal(k, sr=sr) * np.float32(lv.signal * gain)
-                        for k in _cues.SIGNALS}
-        self.guide_gain = np.float32(lv.guide * gain)
+            clicks[name, False] = _metronome.click(name, sr=sr) * np.float32(lv.click)
+            clicks[name, True] = _metronome.click(name, sr=sr, accent=True) * np.float32(lv.accent)
+        breaths = {p: _breath.cue(p, sr=sr) * np.float32(lv.breath) for p in ("in", "out")}
+        signals = {k: _cues.signal(k, sr=sr) * np.float32(lv.signal) for k in _cues.SIGNALS}
+        guide = lv.guide if options.guide else 0.0
+        short = [v for k, v in signals.items() if k not in _cues.LONG_SIGNALS]
+        worst = self.worst_case(list(clicks.values()), list(breaths.values()),
+                                list(signals.values()), guide, int(_MIN_STEP_SECONDS * sr),
+                                short_signals=short)
+        gain = np.float32(options.volume * PEAK_LIMIT / worst)
+        self.clicks = {key: value * gain for key, value in clicks.items()}
+        self.breath = {key: value * gain for key, value in breaths.items()}
+        self.signals = {key: value * gain for key, value in signals.items()}
+        self.guide_gain = np.float32(lv.guide) * gain
+
+    @staticmethod
+    def worst_case(clicks: list[np.ndarray], breaths: list[np.ndarray],
+                   signals: list[np.ndarray], guide: float, gap: int, *,
+                   short_signals: list[np.ndarray] | None = None) -> float:
+        """The highest absolute sample any combination of these sounds can reach.
+
+        Sounds cued on one step start on the same frame, so each combination's peak is exact;
+        a signal's tail meeting later steps (no sooner than ``gap`` frames) and the guide tone
+        are bounded by their peaks.
+        """
+        silent = np.zeros(1, dtype=np.float32)
+        size = max(len(x) for x in [*clicks, *breaths, *signals])
+        worst_start = 0.0
+        worst_step = 0.0  # a click and a breath cue together, as on any later step
+        mix = np.zeros(size, dtype=np.float64)
+        for click in [silent, *clicks]:
+            for cue in [silent, *breaths]:
+                for sig in [silent, *signals]:
+                    mix[:] = 0.0
+                    for part in (click, cue, sig):
+                        mix[: len(part)] += part
+                    peak = float(np.max(np.abs(mix)))
+                    worst_start = max(worst_start, peak)
+                    if sig is silent:
+                        worst_step = max(worst_step, peak)
+        worst = worst_start
+        short = signals if short_signals is None else short_signals
+        tails = [float(np.max(np.abs(sig[gap:]))) for sig in short if len(sig) > gap]
+        # Only short signals may meet later steps (the finish chime rings over silent steps).
+        if tails:
+            worst = max(worst, max(tails) + worst_step)
+        return worst + guide
 
 
 # Stereo gains (left, right): each foot's click leans to its side; everything else is centred.
@@ -156,7 +200,8 @@ def blocks(session: Session, options: MixOptions | None = None, *,
                 if end > b1:
                     live.append((phase, first, end))
             spans = live
-        np.clip(out, -1.0, 1.0, out=out)  # a no-op by the level budget; a guard for edge cases
+        # A no-op by the level budget; a guard for odd plans (two steps on one frame).
+        np.clip(out, -PEAK_LIMIT, PEAK_LIMIT, out=out)
         yield out
         b0 = b1
 

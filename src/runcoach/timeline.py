@@ -24,6 +24,7 @@ from runcoach.plans.model import (
     MAX_SPM,
     MAX_TOTAL_SECONDS,
     MIN_SPM,
+    SOUND_OFF,
     Breath,
     Cadence,
     Plan,
@@ -348,6 +349,8 @@ def _segment_events(session: Session, seg: TimedSegment, before: TimedSegment | 
                 del signals[key]
             signals[k] = "finish"
     signals[0] = boundary_signal(before, seg)
+    # After the finish chime the session's last steps are silent: the chime rings out alone.
+    quiet_from = next((k for k, sig in signals.items() if sig == "finish"), seg.steps)
 
     pattern = seg.breath
     cycle = pattern.cycle
@@ -375,8 +378,8 @@ def _segment_events(session: Session, seg: TimedSegment, before: TimedSegment | 
                 k=k,
                 foot=(seg.first_step + k) % 2,
                 accent=bool(cycle) and k % cycle == 0,
-                sound=seg.sound,
-                breath=phase,
+                sound=seg.sound if k <= quiet_from else SOUND_OFF,
+                breath=phase if k < quiet_from else None,
                 breath_steps=phase_steps,
                 breath_end=phase_end,
                 signal=signals.get(k),
