@@ -35,7 +35,24 @@ _LAZY = {
     "PlaybackError": "runcoach.errors",
 }
 
-__all__ = [*sorted(_LAZY), "__version__"]
+__all__ = [
+    "Breath",
+    "Cadence",
+    "OptionError",
+    "OutputError",
+    "Plan",
+    "PlanError",
+    "PlaybackError",
+    "Repeat",
+    "RunCoachError",
+    "Segment",
+    "__version__",
+    "builtin_plan_names",
+    "load_plan",
+    "parse_plan",
+    "render",
+    "resolve",
+]
 
 if TYPE_CHECKING:
     from runcoach.errors import (

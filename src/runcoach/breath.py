@@ -40,7 +40,8 @@ def _glide(f0: float, f1: float, seconds: float, sr: int) -> np.ndarray:
     release = max(1, int(0.02 * sr))
     env[-release:] *= np.linspace(1.0, 0.0, release)
     y *= env
-    return (y / np.max(np.abs(y))).astype(np.float32)
+    out: np.ndarray = (y / np.max(np.abs(y))).astype(np.float32)
+    return out
 
 
 def cue(phase: Literal["in", "out"], *, sr: int = 44100) -> np.ndarray:
@@ -58,8 +59,9 @@ def cue(phase: Literal["in", "out"], *, sr: int = 44100) -> np.ndarray:
     raise ValueError(f"phase must be 'in' or 'out', got {phase!r}")
 
 
-def guide(phase: Literal["in", "out"], start: int, end: int, b0: int, b1: int, *,
-          sr: int = 44100) -> np.ndarray:
+def guide(
+    phase: Literal["in", "out"], start: int, end: int, b0: int, b1: int, *, sr: int = 44100
+) -> np.ndarray:
     """The guide tone of one breath phase, for the frames ``[b0, b1)`` of the session.
 
     The phase runs from frame ``start`` to ``end``; its pitch glides up (inhale) or down
@@ -76,7 +78,8 @@ def guide(phase: Literal["in", "out"], start: int, end: int, b0: int, b1: int, *
     y = np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * seconds)))
     fade = max(1.0, GUIDE_FADE_SECONDS * sr)
     env = np.minimum(1.0, np.minimum(n + 1, length - n) / fade)
-    return (y * np.clip(env, 0.0, 1.0)).astype(np.float32)
+    out: np.ndarray = (y * np.clip(env, 0.0, 1.0)).astype(np.float32)
+    return out
 
 
 def phase_at(pattern: Breath, k: int) -> tuple[Literal["in", "out"], int]:

@@ -27,8 +27,11 @@ SIGNALS = tuple(_MELODIES)
 
 def _bell_note(freq: float, seconds: float, sr: int) -> np.ndarray:
     t = np.arange(int(seconds * sr), dtype=np.float64) / sr
-    y = (np.sin(2 * np.pi * freq * t) + 0.4 * np.sin(2 * np.pi * 2 * freq * t)
-         + 0.15 * np.sin(2 * np.pi * 3.01 * freq * t))
+    y = (
+        np.sin(2 * np.pi * freq * t)
+        + 0.4 * np.sin(2 * np.pi * 2 * freq * t)
+        + 0.15 * np.sin(2 * np.pi * 3.01 * freq * t)
+    )
     env = np.exp(-t / (seconds * 0.6))
     attack = max(1, int(0.012 * sr))
     env[:attack] *= np.linspace(0.0, 1.0, attack)
@@ -51,4 +54,5 @@ def signal(kind: str, *, sr: int = 44100) -> np.ndarray:
     if kind == "finish":
         notes[-1] = _bell_note(_MELODIES[kind][-1], seconds * 2.5, sr)
     y = np.concatenate(notes)
-    return (y / np.max(np.abs(y))).astype(np.float32)
+    out: np.ndarray = (y / np.max(np.abs(y))).astype(np.float32)
+    return out

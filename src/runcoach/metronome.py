@@ -19,8 +19,9 @@ from runcoach.plans.model import SOUND_NAMES
 CLICK_SECONDS = 0.040
 
 
-def step_offset(k: int, spm_start: Fraction, spm_end: Fraction, duration: Fraction,
-                rate: int) -> int:
+def step_offset(
+    k: int, spm_start: Fraction, spm_end: Fraction, duration: Fraction, rate: int
+) -> int:
     """Frame offset of step ``k`` from its segment's first frame.
 
     Constant cadence: ``round(k * 60 * rate / spm)``, computed exactly in integers with ties to
@@ -64,9 +65,11 @@ def _finish(y: np.ndarray, sr: int, *, fade: float = 0.003) -> np.ndarray:
 def _woodblock(sr: int, accent: bool) -> np.ndarray:
     t = _time(int(CLICK_SECONDS * sr), sr)
     base = 1250.0 if accent else 1000.0
-    y = (np.cos(2 * np.pi * base * t) * np.exp(-t / 0.009)
-         + 0.6 * np.cos(2 * np.pi * base * 2.41 * t) * np.exp(-t / 0.005)
-         + 0.3 * np.cos(2 * np.pi * base * 4.1 * t) * np.exp(-t / 0.002))
+    y = (
+        np.cos(2 * np.pi * base * t) * np.exp(-t / 0.009)
+        + 0.6 * np.cos(2 * np.pi * base * 2.41 * t) * np.exp(-t / 0.005)
+        + 0.3 * np.cos(2 * np.pi * base * 4.1 * t) * np.exp(-t / 0.002)
+    )
     return _finish(y, sr)
 
 

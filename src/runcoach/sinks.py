@@ -66,8 +66,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """
     dest = check_destination(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part",
-                                        dir=dest.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     except OSError as err:
         raise OutputError(f"{dest}: cannot create a file: {_describe(err)}") from None
     umask = os.umask(0)
@@ -98,10 +97,13 @@ def wav_header(*, rate: int, channels: int, frames: int, extra: int = 0) -> byte
     pad = data_bytes & 1
     riff = 4 + (8 + 16) + (8 + data_bytes + pad) + extra
     return (
-        b"RIFF" + struct.pack("<I", riff) + b"WAVE"
-        + b"fmt " + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * channels * 2,
-                                channels * 2, 16)
-        + b"data" + struct.pack("<I", data_bytes)
+        b"RIFF"
+        + struct.pack("<I", riff)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16)
+        + b"data"
+        + struct.pack("<I", data_bytes)
     )
 
 
@@ -126,7 +128,8 @@ def write_wav(
         hours = WAV_MAX_BYTES / (rate * channels * 2 * 3600)
         raise OutputError(
             f"{path}: a WAV file holds at most {hours:.1f} hours at {rate} Hz "
-            f"{'stereo' if channels == 2 else 'mono'}; use a lower --sample-rate or mono")
+            f"{'stereo' if channels == 2 else 'mono'}; use a lower --sample-rate or mono"
+        )
     dest = Path(path)
     with atomic_output(dest) as handle:
         handle.write(wav_header(rate=rate, channels=channels, frames=total_frames))

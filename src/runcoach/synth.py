@@ -20,7 +20,7 @@ from runcoach import breath as _breath
 from runcoach import cues as _cues
 from runcoach import metronome as _metronome
 from runcoach.plans.model import SOUND_NAMES, SOUND_OFF
-from runcoach.timeline import Session, Step, events
+from runcoach.timeline import Phase, Session, Step, events
 
 #: Frames per block by default: about 0.37 s at 44.1 kHz.
 BLOCK_FRAMES = 16384
@@ -85,9 +85,14 @@ class SoundBank:
         signals = {k: _cues.signal(k, sr=sr) * np.float32(lv.signal) for k in _cues.SIGNALS}
         guide = lv.guide if options.guide else 0.0
         short = [v for k, v in signals.items() if k not in _cues.LONG_SIGNALS]
-        worst = self.worst_case(list(clicks.values()), list(breaths.values()),
-                                list(signals.values()), guide, int(_MIN_STEP_SECONDS * sr),
-                                short_signals=short)
+        worst = self.worst_case(
+            list(clicks.values()),
+            list(breaths.values()),
+            list(signals.values()),
+            guide,
+            int(_MIN_STEP_SECONDS * sr),
+            short_signals=short,
+        )
         gain = np.float32(options.volume * PEAK_LIMIT / worst)
         self.clicks = {key: value * gain for key, value in clicks.items()}
         self.breath = {key: value * gain for key, value in breaths.items()}
@@ -95,9 +100,15 @@ class SoundBank:
         self.guide_gain = np.float32(lv.guide) * gain
 
     @staticmethod
-    def worst_case(clicks: list[np.ndarray], breaths: list[np.ndarray],
-                   signals: list[np.ndarray], guide: float, gap: int, *,
-                   short_signals: list[np.ndarray] | None = None) -> float:
+    def worst_case(
+        clicks: list[np.ndarray],
+        breaths: list[np.ndarray],
+        signals: list[np.ndarray],
+        guide: float,
+        gap: int,
+        *,
+        short_signals: list[np.ndarray] | None = None,
+    ) -> float:
         """The highest absolute sample any combination of these sounds can reach.
 
         Sounds cued on one step start on the same frame, so each combination's peak is exact;
@@ -142,8 +153,13 @@ def _sounds_for(step: Step, bank: SoundBank) -> Iterator[tuple[np.ndarray, tuple
         yield bank.signals[step.signal], _CENTRE
 
 
-def blocks(session: Session, options: MixOptions | None = None, *,
-           block_frames: int = BLOCK_FRAMES, start_frame: int = 0) -> Iterator[np.ndarray]:
+def blocks(
+    session: Session,
+    options: MixOptions | None = None,
+    *,
+    block_frames: int = BLOCK_FRAMES,
+    start_frame: int = 0,
+) -> Iterator[np.ndarray]:
     """Yield the session's audio as float32 blocks of shape ``(frames, channels)``.
 
     Every block has ``block_frames`` frames except the last; together they hold exactly
@@ -162,7 +178,7 @@ def blocks(session: Session, options: MixOptions | None = None, *,
     stereo = options.stereo
     # Pending sounds: (first frame, samples, (left gain, right gain)).
     active: list[tuple[int, np.ndarray, tuple[float, float]]] = []
-    spans: list[tuple[str, int, int]] = []  # guide-tone phases: (phase, start, end)
+    spans: list[tuple[Phase, int, int]] = []  # guide-tone phases: (phase, start, end)
     stream = events(session)
     upcoming = next(stream, None)
     b0 = start_frame
@@ -180,12 +196,12 @@ def blocks(session: Session, options: MixOptions | None = None, *,
         for first, samples, pan in active:
             lo, hi = max(first, b0), min(first + len(samples), b1)
             if lo < hi:
-                part = samples[lo - first:hi - first]
+                part = samples[lo - first : hi - first]
                 if stereo:
-                    out[lo - b0:hi - b0, 0] += part * np.float32(pan[0])
-                    out[lo - b0:hi - b0, 1] += part * np.float32(pan[1])
+                    out[lo - b0 : hi - b0, 0] += part * np.float32(pan[0])
+                    out[lo - b0 : hi - b0, 1] += part * np.float32(pan[1])
                 else:
-                    out[lo - b0:hi - b0, 0] += part
+                    out[lo - b0 : hi - b0, 0] += part
             if first + len(samples) > b1:
                 keep.append((first, samples, pan))
         active = keep
@@ -194,9 +210,10 @@ def blocks(session: Session, options: MixOptions | None = None, *,
             for phase, first, end in spans:
                 lo, hi = max(first, b0), min(end, b1)
                 if lo < hi:
-                    tone = _breath.guide(phase, first, end, lo, hi,  # type: ignore[arg-type]
-                                         sr=session.rate) * bank.guide_gain
-                    out[lo - b0:hi - b0] += tone[:, None]
+                    tone = (
+                        _breath.guide(phase, first, end, lo, hi, sr=session.rate) * bank.guide_gain
+                    )
+                    out[lo - b0 : hi - b0] += tone[:, None]
                 if end > b1:
                     live.append((phase, first, end))
             spans = live
@@ -209,4 +226,5 @@ def blocks(session: Session, options: MixOptions | None = None, *,
 def to_pcm16(block: np.ndarray) -> bytes:
     """Convert a float32 block to interleaved 16-bit little-endian PCM bytes."""
     scaled = np.round(np.clip(block, -1.0, 1.0) * 32767.0)
-    return scaled.astype("<i2").tobytes()
+    data: bytes = scaled.astype("<i2").tobytes()
+    return data

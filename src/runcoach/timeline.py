@@ -78,13 +78,16 @@ class TimedSegment:
 
     def step_offsets(self, k: Sequence[int] | range) -> list[int]:
         """Frame offsets from ``start_frame`` of steps ``k`` (see :func:`step_offset`)."""
-        return [step_offset(i, self.spm_start, self.spm_end, self.duration_seconds, self.rate)
-                for i in k]
+        return [
+            step_offset(i, self.spm_start, self.spm_end, self.duration_seconds, self.rate)
+            for i in k
+        ]
 
     def step_frame(self, k: int) -> int:
         """Absolute frame of step ``k`` of this segment."""
         return self.start_frame + step_offset(
-            k, self.spm_start, self.spm_end, self.duration_seconds, self.rate)
+            k, self.spm_start, self.spm_end, self.duration_seconds, self.rate
+        )
 
     def first_step_at_or_after(self, frame: int) -> int:
         """Index of the first step whose frame is ``>= frame`` (``steps`` if none)."""
@@ -229,12 +232,17 @@ def resolve(
         raise OptionError(f"--{err.field}: {err.problem}") from None
     total, count = _check_items(plan, plan.segments, base, spm is not None)
     if count > MAX_SEGMENTS:
-        raise PlanError(f"expands to {count} segments, more than {MAX_SEGMENTS}",
-                        source=plan.source, field="segments")
+        raise PlanError(
+            f"expands to {count} segments, more than {MAX_SEGMENTS}",
+            source=plan.source,
+            field="segments",
+        )
     if total > MAX_TOTAL_SECONDS:
         raise PlanError(
             f"the session lasts {format_seconds(total)}, longer than the 24 hours allowed",
-            source=plan.source, field="segments")
+            source=plan.source,
+            field="segments",
+        )
     return Session(
         plan=plan,
         rate=rate,
@@ -248,8 +256,9 @@ def resolve(
     )
 
 
-def _check_items(plan: Plan, items: Sequence[Segment | Repeat], base: Fraction,
-                 overridden: bool) -> tuple[Fraction, int]:
+def _check_items(
+    plan: Plan, items: Sequence[Segment | Repeat], base: Fraction, overridden: bool
+) -> tuple[Fraction, int]:
     """Check cadences and sum durations and segment counts without expanding repeats."""
     total = Fraction(0)
     count = 0
@@ -265,12 +274,15 @@ def _check_items(plan: Plan, items: Sequence[Segment | Repeat], base: Fraction,
             for which, value in (("spm", spm_start), ("spm", spm_end)):
                 if not MIN_SPM <= value <= MAX_SPM:
                     how = f" with base cadence {format_spm(base)}" + (
-                        " (from --spm)" if overridden else "")
+                        " (from --spm)" if overridden else ""
+                    )
                     raise PlanError(
                         f"{_spm_text(item)} gives {format_spm(value)} steps per minute{how}; "
                         f"it must be between {MIN_SPM} and {MAX_SPM}",
-                        source=plan.source, line=item.line,
-                        field=f"{item.path}.{which}" if item.path else which)
+                        source=plan.source,
+                        line=item.line,
+                        field=f"{item.path}.{which}" if item.path else which,
+                    )
             total += _segment_seconds(item, spm_start, spm_end)
             count += 1
     return total, count
@@ -328,8 +340,9 @@ def boundary_signal(before: TimedSegment | None, after: TimedSegment) -> Signal:
     return "change"
 
 
-def _segment_events(session: Session, seg: TimedSegment, before: TimedSegment | None,
-                    after: TimedSegment | None) -> Iterator[Event]:
+def _segment_events(
+    session: Session, seg: TimedSegment, before: TimedSegment | None, after: TimedSegment | None
+) -> Iterator[Event]:
     yield SegmentStart(seg.start_frame, seg)
     if seg.steps == 0:
         return
@@ -371,7 +384,7 @@ def _segment_events(session: Session, seg: TimedSegment, before: TimedSegment | 
                     phase, phase_steps = "out", pattern.exhale
                 if phase is not None:
                     end_k = k + phase_steps
-                    phase_end = (seg.step_frame(end_k) if end_k < seg.steps else seg.end_frame)
+                    phase_end = seg.step_frame(end_k) if end_k < seg.steps else seg.end_frame
             yield Step(
                 frame=seg.start_frame + offset,
                 segment=seg.index,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -30,6 +30,8 @@ MAX_VALUES = 20_000
 PLAN_KEYS = ("name", "description", "spm", "breath", "sound", "segments")
 SEGMENT_KEYS = ("name", "duration", "steps", "spm", "breath", "sound")
 REPEAT_KEYS = ("repeat", "segments", "name")
+
+_T = TypeVar("_T")
 
 _SAFE_TAGS = {
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")
@@ -70,8 +72,8 @@ class _Reader:
         line = node.start_mark.line + 1
         if self.visited > MAX_VALUES:
             raise self.error(
-                f"the plan has more than {MAX_VALUES} values (are YAML aliases expanding it?)",
-                line)
+                f"the plan has more than {MAX_VALUES} values (are YAML aliases expanding it?)", line
+            )
         if depth > 64:
             raise self.error("the plan nests too deeply", line)
         if node.tag not in _SAFE_TAGS:
@@ -100,8 +102,9 @@ def _compose(text: str, source: str) -> Any:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
-        raise PlanError(f"invalid YAML: {problem}", source=source,
-                        line=mark.line + 1 if mark else None) from None
+        raise PlanError(
+            f"invalid YAML: {problem}", source=source, line=mark.line + 1 if mark else None
+        ) from None
     except yaml.YAMLError as err:
         raise PlanError(f"invalid YAML: {err}", source=source) from None
     except RecursionError:
@@ -139,8 +142,11 @@ class _Builder:
         for key, (line, _) in node.items.items():
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else (
-                    f"; {what} keys are {', '.join(allowed)}")
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else (f"; {what} keys are {', '.join(allowed)}")
+                )
                 raise self.fail(f"unknown key {key!r}{hint}", line, _join(path, key))
 
     def scalar(self, node: _Map, key: str, path: str) -> tuple[object, int | None]:
@@ -160,14 +166,23 @@ class _Builder:
                 items = []
                 for i, item in enumerate(value.items):
                     if not isinstance(item, _Scalar):
-                        raise self.fail("a ramp is a list of two cadences [start, end]",
-                                        line, f"{_join(path, 'spm')}[{i}]")
+                        raise self.fail(
+                            "a ramp is a list of two cadences [start, end]",
+                            line,
+                            f"{_join(path, 'spm')}[{i}]",
+                        )
                     items.append(item.text)
                 return items, line
         return self.scalar(node, "spm", path)
 
-    def build(self, make: Any, where: str, lines: dict[str, int | None],
-              default_line: int | None, **kwargs: Any) -> Any:
+    def build(
+        self,
+        make: Callable[..., _T],
+        where: str,
+        lines: dict[str, int | None],
+        default_line: int | None,
+        **kwargs: Any,
+    ) -> _T:
         """Call a model constructor, turning its error into one that names file, line, field."""
         try:
             return make(**kwargs)
@@ -181,7 +196,9 @@ class _Builder:
             kind = "a list" if isinstance(tree, _Seq) else f"the value {tree.text!r}"
             raise PlanError(
                 f"a plan must be a mapping with keys such as name, spm and segments; got {kind}",
-                source=self.source, line=tree.line)
+                source=self.source,
+                line=tree.line,
+            )
         self.check_keys(tree, PLAN_KEYS, "", "plan")
         values: dict[str, Any] = {}
         lines: dict[str, int | None] = {}
@@ -189,8 +206,9 @@ class _Builder:
             values[key], lines[key] = self.scalar(tree, key, "")
         values["spm"], lines["spm"] = self.spm(tree, "")
         if isinstance(values["spm"], list):
-            raise self.fail("the base cadence is one number; ramps belong to segments",
-                            lines["spm"], "spm")
+            raise self.fail(
+                "the base cadence is one number; ramps belong to segments", lines["spm"], "spm"
+            )
         if values["name"] is None:
             values["name"] = Path(self.source).stem if self.source else "plan"
         if values["description"] is None:
@@ -199,14 +217,20 @@ class _Builder:
             if values[key] is None:
                 del values[key]
         if "segments" not in tree.items:
-            raise PlanError("a plan needs a list of segments", source=self.source,
-                            line=tree.line, field="segments")
+            raise PlanError(
+                "a plan needs a list of segments",
+                source=self.source,
+                line=tree.line,
+                field="segments",
+            )
         segments = self.items(tree.items["segments"], "segments")
-        return self.build(Plan, "", lines, tree.line, segments=segments, source=self.source,
-                          **values)
+        return self.build(
+            Plan, "", lines, tree.line, segments=segments, source=self.source, **values
+        )
 
-    def items(self, entry: tuple[int | None, Any], path: str,
-              depth: int = 0) -> list[Segment | Repeat]:
+    def items(
+        self, entry: tuple[int | None, Any], path: str, depth: int = 0
+    ) -> list[Segment | Repeat]:
         line, node = entry
         if not isinstance(node, _Seq):
             got = "nothing" if isinstance(node, _Scalar) and node.null else "a single value"
@@ -221,24 +245,39 @@ class _Builder:
 
     def item(self, node: Any, path: str, depth: int) -> Segment | Repeat:
         if not isinstance(node, _Map):
-            raise self.fail("each segment is a mapping such as {name: Run, duration: 2m}",
-                            node.line, path)
+            raise self.fail(
+                "each segment is a mapping such as {name: Run, duration: 2m}", node.line, path
+            )
         if "repeat" in node.items:
             self.check_keys(node, REPEAT_KEYS, path, "repeat block")
             times_text, times_line = self.scalar(node, "repeat", path)
             try:
                 times = int(str(times_text).strip())
             except ValueError:
-                raise self.fail(f"must be a whole number of at least 1, got {times_text!r}",
-                                times_line, _join(path, "repeat")) from None
+                raise self.fail(
+                    f"must be a whole number of at least 1, got {times_text!r}",
+                    times_line,
+                    _join(path, "repeat"),
+                ) from None
             name, name_line = self.scalar(node, "name", path)
             if "segments" not in node.items:
-                raise self.fail("a repeat block needs its own list of segments", node.line,
-                                _join(path, "segments"))
+                raise self.fail(
+                    "a repeat block needs its own list of segments",
+                    node.line,
+                    _join(path, "segments"),
+                )
             children = self.items(node.items["segments"], _join(path, "segments"), depth + 1)
-            return self.build(Repeat, path, {"repeat": times_line, "name": name_line},
-                              node.line, times=times, segments=children, name=name,
-                              line=node.line, path=path)
+            return self.build(
+                Repeat,
+                path,
+                {"repeat": times_line, "name": name_line},
+                node.line,
+                times=times,
+                segments=children,
+                name=name,
+                line=node.line,
+                path=path,
+            )
         self.check_keys(node, SEGMENT_KEYS, path, "segment")
         values: dict[str, Any] = {}
         lines: dict[str, int | None] = {}
@@ -246,13 +285,17 @@ class _Builder:
             values[key], lines[key] = self.scalar(node, key, path)
         values["spm"], lines["spm"] = self.spm(node, path)
         if values["name"] is None:
-            raise self.fail("every segment needs a name (e.g. Run, Walk)", node.line,
-                            _join(path, "name"))
+            raise self.fail(
+                "every segment needs a name (e.g. Run, Walk)", node.line, _join(path, "name")
+            )
         if values["steps"] is not None:
             text = str(values["steps"]).strip()
             if not text.isdigit():
-                raise self.fail(f"must be a whole number of steps above 0, got {text!r}",
-                                lines["steps"], _join(path, "steps"))
+                raise self.fail(
+                    f"must be a whole number of steps above 0, got {text!r}",
+                    lines["steps"],
+                    _join(path, "steps"),
+                )
             values["steps"] = int(text)
         if values["breath"] is None and "breath" in node.items:
             values["breath"] = "off"  # `breath:` left empty or `breath: null` means no cues
@@ -267,8 +310,9 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def parse_plan(text_or_mapping: str | bytes | Mapping[str, Any], *,
-               source: str = "<string>") -> Plan:
+def parse_plan(
+    text_or_mapping: str | bytes | Mapping[str, Any], *, source: str = "<string>"
+) -> Plan:
     """Build a :class:`Plan` from YAML text (or bytes) or from an already-parsed mapping.
 
     ``source`` names where it came from in error messages. Raises ``PlanError`` with file, line
@@ -288,20 +332,19 @@ def _decode(data: str | bytes, source: str) -> str:
         text = data
     else:
         if len(data) > MAX_PLAN_BYTES:
-            raise PlanError(f"the file is too large for a plan ({len(data)} bytes)",
-                            source=source)
+            raise PlanError(f"the file is too large for a plan ({len(data)} bytes)", source=source)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise PlanError("not a text file (plans are UTF-8 YAML)", source=source) from None
     if len(text) > MAX_PLAN_BYTES:
-        raise PlanError(f"the text is too large for a plan ({len(text)} characters)",
-                        source=source)
+        raise PlanError(f"the text is too large for a plan ({len(text)} characters)", source=source)
     bad = next((c for c in text if c == "\x00" or (ord(c) < 32 and c not in "\t\n\r")), None)
     if bad is not None:
         line = text[: text.index(bad)].count("\n") + 1
-        raise PlanError("binary data in the file: plans are UTF-8 YAML text", source=source,
-                        line=line)
+        raise PlanError(
+            "binary data in the file: plans are UTF-8 YAML text", source=source, line=line
+        )
     return text
 
 
@@ -327,9 +370,7 @@ def builtin_plan_names() -> list[str]:
     """Names of the plans that ship with runcoach, sorted."""
     folder = resources.files(_BUILTIN_PACKAGE)
     return sorted(
-        entry.name[: -len(".yaml")]
-        for entry in folder.iterdir()
-        if entry.name.endswith(".yaml")
+        entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")
     )
 
 
@@ -340,12 +381,7 @@ def _builtin_plan(name: str) -> Plan:
 
 def looks_like_path(name: str) -> bool:
     """True when ``name`` is meant as a file rather than a plan name."""
-    return (
-        os.sep in name
-        or "/" in name
-        or name.endswith((".yaml", ".yml"))
-        or name.startswith(".")
-    )
+    return os.sep in name or "/" in name or name.endswith((".yaml", ".yml")) or name.startswith(".")
 
 
 def load_plan(name_or_path: str | os.PathLike[str]) -> Plan:
@@ -367,8 +403,10 @@ def load_plan(name_or_path: str | os.PathLike[str]) -> Plan:
     available = builtin_plan_names()
     close = difflib.get_close_matches(name, available, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise PlanError(f"unknown plan {name!r}{hint}; built-in plans: {', '.join(available)}; "
-                    "or give the path of a .yaml file")
+    raise PlanError(
+        f"unknown plan {name!r}{hint}; built-in plans: {', '.join(available)}; "
+        "or give the path of a .yaml file"
+    )
 
 
 def iter_builtin_plans() -> Iterator[Plan]:

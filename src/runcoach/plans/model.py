@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal, Union
+from typing import Literal
 
 from runcoach.errors import PlanError
 
@@ -68,8 +68,9 @@ def parse_duration(value: object) -> Fraction:
     ``int``/``Fraction``. Raises ``PlanError`` (field ``duration``) for anything else.
     """
     if isinstance(value, bool):
-        raise PlanError(f"expected a duration such as 90s, 2m or 1:30, got {value!r}",
-                        field="duration")
+        raise PlanError(
+            f"expected a duration such as 90s, 2m or 1:30, got {value!r}", field="duration"
+        )
     if isinstance(value, (int, Fraction)):
         seconds = Fraction(value)
     elif isinstance(value, float):
@@ -77,8 +78,9 @@ def parse_duration(value: object) -> Fraction:
     elif isinstance(value, str):
         seconds = _parse_duration_text(value)
     else:
-        raise PlanError(f"expected a duration such as 90s, 2m or 1:30, got {value!r}",
-                        field="duration")
+        raise PlanError(
+            f"expected a duration such as 90s, 2m or 1:30, got {value!r}", field="duration"
+        )
     if seconds <= 0:
         raise PlanError(f"must be longer than zero, got {value!r}", field="duration")
     if seconds > MAX_TOTAL_SECONDS:
@@ -93,8 +95,7 @@ def _parse_duration_text(text: str) -> Fraction:
         hours, minutes, seconds = clock.groups()
         total = Fraction(int(hours or 0) * 3600 + int(minutes) * 60) + Fraction(seconds)
         if hours is not None and int(minutes) >= 60:
-            raise PlanError(f"minutes must be below 60 in h:mm:ss, got {text!r}",
-                            field="duration")
+            raise PlanError(f"minutes must be below 60 in h:mm:ss, got {text!r}", field="duration")
         return total
     if re.fullmatch(_NUM, raw):
         raise PlanError(f"needs a unit, e.g. {raw}s or {raw}m, got {text!r}", field="duration")
@@ -110,14 +111,14 @@ def _parse_duration_text(text: str) -> Fraction:
             )
         unit = _UNITS[part.group(2)]
         if unit >= last_unit:
-            raise PlanError(f"units must go from hours to seconds, got {text!r}",
-                            field="duration")
+            raise PlanError(f"units must go from hours to seconds, got {text!r}", field="duration")
         last_unit = unit
         total += Fraction(part.group(1)) * unit
         pos = part.end()
     if pos == 0:
-        raise PlanError(f"expected a duration such as 90s, 2m or 1:30, got {text!r}",
-                        field="duration")
+        raise PlanError(
+            f"expected a duration such as 90s, 2m or 1:30, got {text!r}", field="duration"
+        )
     return total
 
 
@@ -178,8 +179,9 @@ class Cadence:
                 field="spm",
             )
         if cadence.kind == "pct" and not 0 < cadence.value <= 400:
-            raise PlanError(f"a share of the base cadence must be above 0%, got {value!r}",
-                            field="spm")
+            raise PlanError(
+                f"a share of the base cadence must be above 0%, got {value!r}", field="spm"
+            )
         return cadence
 
     def resolve(self, base: Fraction) -> Fraction:
@@ -200,7 +202,7 @@ class Cadence:
 
 
 #: A segment cadence: one value, or a linear ramp from the first value to the second.
-SpmSpec = Union[Cadence, tuple[Cadence, Cadence]]
+SpmSpec = Cadence | tuple[Cadence, Cadence]
 
 
 def parse_spm(value: object) -> SpmSpec:
@@ -293,8 +295,7 @@ def _check_name(value: object, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise PlanError(f"{what} must be non-empty text, got {value!r}", field="name")
     if len(value) > 200:
-        raise PlanError(f"{what} is too long ({len(value)} characters, at most 200)",
-                        field="name")
+        raise PlanError(f"{what} is too long ({len(value)} characters, at most 200)", field="name")
     return value.strip()
 
 
@@ -339,11 +340,11 @@ class Segment:
         setter(self, "duration", None if duration is None else parse_duration(duration))
         if steps is not None:
             if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-                raise PlanError(f"must be a whole number of steps above 0, got {steps!r}",
-                                field="steps")
+                raise PlanError(
+                    f"must be a whole number of steps above 0, got {steps!r}", field="steps"
+                )
             if steps > MAX_TOTAL_SECONDS * MAX_SPM // 60:
-                raise PlanError(f"is more steps than 24 hours can hold, got {steps}",
-                                field="steps")
+                raise PlanError(f"is more steps than 24 hours can hold, got {steps}", field="steps")
         setter(self, "steps", steps)
         setter(self, "spm", None if spm is None else parse_spm(spm))
         setter(self, "breath", None if breath is None else Breath.parse(breath))
@@ -372,8 +373,7 @@ class Repeat:
         path: str = "",
     ) -> None:
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-            raise PlanError(f"must be a whole number of at least 1, got {times!r}",
-                            field="repeat")
+            raise PlanError(f"must be a whole number of at least 1, got {times!r}", field="repeat")
         if times > MAX_SEGMENTS:
             raise PlanError(f"must be at most {MAX_SEGMENTS}, got {times}", field="repeat")
         items = _check_items(segments)
@@ -438,8 +438,9 @@ class Plan:
         setter(self, "description", description.strip())
         base = Cadence.parse(spm)
         if base.kind != "abs":
-            raise PlanError(f"the base cadence must be a number of steps per minute, got {spm!r}",
-                            field="spm")
+            raise PlanError(
+                f"the base cadence must be a number of steps per minute, got {spm!r}", field="spm"
+            )
         setter(self, "spm", base.value)
         setter(self, "breath", Breath.parse(breath))
         setter(self, "sound", parse_sound(sound))

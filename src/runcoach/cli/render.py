@@ -1,0 +1,115 @@
+"""``runcoach render``: a session to an audio file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from runcoach.cli._common import (
+    BreathOpt,
+    CountdownOpt,
+    DurationOpt,
+    GuideOpt,
+    PlanOpt,
+    RateOpt,
+    SoundOpt,
+    SpmOpt,
+    StereoOpt,
+    VolumeOpt,
+    _default_output,
+    _load,
+    _reporting,
+    _session,
+    _size,
+    app,
+)
+from runcoach.errors import OptionError
+
+if TYPE_CHECKING:
+    from runcoach.timeline import Session
+
+
+@app.command()
+def render(
+    plan: PlanOpt = None,
+    spm: SpmOpt = None,
+    duration: DurationOpt = None,
+    breath: BreathOpt = None,
+    sound: SoundOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The file to write (.wav). Default: <plan>-<spm>spm.wav here.",
+            show_default=False,
+        ),
+    ] = None,
+    sample_rate: RateOpt = 44100,
+    stereo: StereoOpt = False,
+    volume: VolumeOpt = 1.0,
+    guide: GuideOpt = False,
+    countdown: CountdownOpt = 3,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+) -> None:
+    """Render a session to an audio file to copy to a phone.
+
+    Examples:
+
+      runcoach render --spm 170 --plan intervals -o run.wav
+
+      runcoach render --plan my-plan.yaml -o my-run.wav
+
+      runcoach render --spm 172 --duration 30m -o steady.wav
+
+      runcoach render --plan intervals --breath 3:2 --stereo -o run.wav
+    """
+    with _reporting():
+        if not 0.0 <= volume <= 1.0:
+            raise OptionError(f"--volume must be between 0 and 1, got {volume}")
+        the_plan = _load(plan, duration, spm)
+        session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
+        dest = output if output is not None else _default_output(session)
+        if dest.suffix.lower() not in (".wav", ".wave"):
+            raise OptionError(f"{dest}: runcoach writes WAV files; name the output *.wav")
+        _render(session, dest, stereo=stereo, volume=volume, guide=guide, quiet=quiet)
+
+
+def _render(
+    session: Session, dest: Path, *, stereo: bool, volume: float, guide: bool, quiet: bool
+) -> None:
+    from runcoach.plans.model import format_seconds, format_spm
+    from runcoach.rendering import render_session
+    from runcoach.synth import MixOptions
+
+    options = MixOptions(stereo=stereo, volume=volume, guide=guide)
+    show_progress = not quiet and sys.stderr.isatty()
+    if show_progress:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"Rendering {dest.name}", total=session.total_frames)
+            result = render_session(
+                session, dest, options, progress=lambda done: bar.update(task, completed=done)
+            )
+    else:
+        result = render_session(session, dest, options)
+    if not quiet:
+        rate_khz = f"{session.rate / 1000:g} kHz"
+        typer.echo(
+            f"Wrote {result.path}: {session.plan.name}, {format_seconds(session.total_seconds)}, "
+            f"{session.segment_count} segments, base {format_spm(session.base_spm)} spm, "
+            f"breath {session.breath}, {rate_khz} {'stereo' if stereo else 'mono'}, "
+            f"{_size(result.bytes)}"
+        )
