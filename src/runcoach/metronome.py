@@ -56,6 +56,7 @@ def _finish(y: np.ndarray, sr: int, *, fade: float = 0.003) -> np.ndarray:
     y = y.copy()
     y[-n:] *= np.linspace(1.0, 0.0, n)
     peak = float(np.max(np.abs(y)))
+    y[0] = peak if y[0] >= 0 else -peak  # the onset is the peak, to the sample
     y = y / peak
     if y[0] < 0:
         y = -y
@@ -82,10 +83,9 @@ def _beep(sr: int, accent: bool) -> np.ndarray:
 
 def _tick(sr: int, accent: bool) -> np.ndarray:
     t = _time(int(0.012 * sr), sr)
-    rng = np.random.default_rng(7 if accent else 3)  # seeded: identical output every run
+    rng = np.random.default_rng(3)  # seeded: identical output every run
     freq = 5200.0 if accent else 4000.0
     y = (np.cos(2 * np.pi * freq * t) + 0.5 * rng.standard_normal(len(t))) * np.exp(-t / 0.002)
-    y[0] = 1.5
     return _finish(y, sr, fade=0.002)
 
 

@@ -231,15 +231,15 @@ def resolve(
     except PlanError as err:
         raise OptionError(f"--{err.field}: {err.problem}") from None
     total, count = _check_items(plan, plan.segments, base, spm is not None)
-    if count > MAX_SEGMENTS:
-        raise PlanError(
-            f"expands to {count} segments, more than {MAX_SEGMENTS}",
-            source=plan.source,
-            field="segments",
-        )
     if total > MAX_TOTAL_SECONDS:
         raise PlanError(
             f"the session lasts {format_seconds(total)}, longer than the 24 hours allowed",
+            source=plan.source,
+            field="segments",
+        )
+    if count > MAX_SEGMENTS:
+        raise PlanError(
+            f"expands to {count} segments, more than {MAX_SEGMENTS}",
             source=plan.source,
             field="segments",
         )

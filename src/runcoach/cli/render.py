@@ -73,6 +73,9 @@ def render(
         the_plan = _load(plan, duration, spm)
         session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
         dest = output if output is not None else _default_output(session)
+        from runcoach.sinks import check_destination
+
+        check_destination(dest)
         if dest.suffix.lower() not in (".wav", ".wave"):
             raise OptionError(f"{dest}: runcoach writes WAV files; name the output *.wav")
         _render(session, dest, stereo=stereo, volume=volume, guide=guide, quiet=quiet)
