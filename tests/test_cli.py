@@ -162,7 +162,7 @@ def test_alias_bomb_plan_fails_fast_and_small(runcoach_exe, tmp_path):
     ([], "give a plan"),
     (["--plan", "intervals", "-o", "missing/x.wav"], "does not exist"),
     (["--plan", "intervals", "-o", "."], "is a folder"),
-    (["--plan", "intervals", "-o", "x.mp4"], "WAV"),
+    (["--plan", "intervals", "-o", "x.mp4"], "cannot tell the format"),
     (["--plan", "cadence-builder", "--spm", "65"], "cadence-builder (built-in plan)"),
 ])
 def test_bad_options_exit_2_with_one_line(runcoach_exe, tmp_path, args, fragment):

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runcoach.errors import OutputError
+from runcoach.errors import OptionError, OutputError
 from runcoach.plans import parse_plan
 from runcoach.rendering import render
 from runcoach.sinks import atomic_output, write_wav
@@ -86,7 +86,7 @@ def test_bad_destinations(tmp_path, make, fragment):
 
 def test_too_long_for_wav_is_refused_before_writing(tmp_path):
     plan = parse_plan("segments: [{name: A, duration: 23h}]")
-    with pytest.raises(OutputError, match="WAV file holds at most"):
+    with pytest.raises(OptionError, match="WAV file holds at most"):
         render(plan, tmp_path / "long.wav", rate=96000, stereo=True)
     assert leftovers(tmp_path) == []
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from runcoach.plans.model import Breath, Plan
-from runcoach.sinks import write_wav
+from runcoach.formats import Chapter, Tags, format_for, write_audio
+from runcoach.plans.model import Breath, Plan, format_spm
 from runcoach.synth import BLOCK_FRAMES, MixOptions, blocks
 from runcoach.timeline import Session, resolve
 
@@ -24,32 +24,63 @@ class RenderResult:
     bytes: int
 
 
+#: Files get one chapter per segment, up to this many (a 3-digit Vorbis chapter number).
+MAX_CHAPTERS = 999
+
+
+def chapters_of(session: Session) -> list[Chapter]:
+    """One chapter per segment, named after it (none past :data:`MAX_CHAPTERS` segments)."""
+    if session.segment_count > MAX_CHAPTERS:
+        return []
+    return [Chapter(seg.start_frame, seg.end_frame, seg.name) for seg in session.segments()]
+
+
+def default_tags(session: Session, *, album: str = "", track: str = "") -> Tags:
+    """Title (plan and cadence), artist, album and track for a rendered session."""
+    title = f"{session.plan.name} · {format_spm(session.base_spm)} spm"
+    comment = session.plan.description[:500]
+    return Tags(title=title, album=album or "runcoach", track=track, comment=comment)
+
+
 def render_session(
     session: Session,
     path: str | os.PathLike[str],
     options: MixOptions | None = None,
     *,
+    fmt: str | None = None,
+    bitrate: int | None = None,
+    quality: float | None = None,
+    tags: Tags | None = None,
     progress: Callable[[int], None] | None = None,
     block_frames: int = BLOCK_FRAMES,
 ) -> RenderResult:
-    """Write ``session`` to ``path`` as WAV, streaming block by block (memory stays flat).
+    """Write ``session`` to ``path``, streaming block by block (memory stays flat).
 
-    ``progress`` is called with the number of frames written so far. Raises ``OutputError``.
+    ``fmt`` (wav, flac, ogg, mp3, m4a) defaults to the file ending; ``bitrate`` in kbps for MP3
+    and M4A, ``quality`` 0–10 for OGG; ``tags`` default to :func:`default_tags`; every file gets
+    one chapter per segment. ``progress`` is called with the frames written so far.
+    Raises ``OptionError`` or ``OutputError``.
     """
     options = options or MixOptions()
-    dest = write_wav(
+    kind = format_for(path, fmt)
+    dest = write_audio(
         path,
         blocks(session, options, block_frames=block_frames),
+        fmt=kind,
         rate=session.rate,
         channels=options.channels,
         total_frames=session.total_frames,
+        tags=tags or default_tags(session),
+        chapters=chapters_of(session),
+        bitrate=bitrate,
+        quality=quality,
         progress=progress,
     )
     return RenderResult(dest, session, options.channels, dest.stat().st_size)
 
 
 def render(
-    plan: Plan,
+    plan: Plan | str | os.PathLike[str],
     path: str | os.PathLike[str],
     *,
     spm: float | Fraction | None = None,
@@ -60,13 +91,30 @@ def render(
     volume: float = 1.0,
     guide: bool = False,
     countdown: int = 3,
+    fmt: str | None = None,
+    bitrate: int | None = None,
 ) -> RenderResult:
     """Render ``plan`` to an audio file at ``path``.
+
+    ``plan`` is a :class:`Plan` (from :func:`runcoach.load_plan`, :func:`runcoach.parse_plan`,
+    or built in code) or a plan name or path, loaded with :func:`runcoach.load_plan` (for a
+    program's session, load it with ``load_plan(name, week=W, session=S)`` first).
 
     ``spm`` replaces the plan's base cadence; ``breath`` (``"4:6"``, ``"off"``) and ``sound``
     replace its top-level pattern and click; ``rate`` in Hz; ``stereo`` pans the feet left and
     right; ``volume`` 0–1; ``guide`` adds a continuous breath guide tone; ``countdown`` seconds of
-    pips before each segment change. Raises ``PlanError``, ``OptionError`` or ``OutputError``.
+    pips before each segment change. Returns a :class:`RenderResult`. Raises ``PlanError``,
+    ``OptionError`` or ``OutputError``.
     """
+    if not isinstance(plan, Plan):
+        from runcoach.plans.loader import load_plan
+
+        plan = load_plan(plan)
     session = resolve(plan, spm=spm, breath=breath, sound=sound, rate=rate, countdown=countdown)
-    return render_session(session, path, MixOptions(stereo=stereo, volume=volume, guide=guide))
+    return render_session(
+        session,
+        path,
+        MixOptions(stereo=stereo, volume=volume, guide=guide),
+        fmt=fmt,
+        bitrate=bitrate,
+    )

@@ -58,11 +58,13 @@ def check_destination(path: str | os.PathLike[str]) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """Open a temporary file beside ``path`` for writing; rename it to ``path`` on success.
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Give a temporary file's path beside ``path``; rename it to ``path`` on success.
 
-    On any exception (including ``KeyboardInterrupt``) the temporary file is removed and the
-    exception propagates; ``OSError`` is turned into ``OutputError`` naming ``path``.
+    For writers that open the file themselves (libraries that need a file name). On any
+    exception (including ``KeyboardInterrupt``) the temporary file is removed and the exception
+    propagates; ``OSError`` becomes ``OutputError`` naming ``path``. An existing file at
+    ``path`` is replaced only by a complete new one.
     """
     dest = check_destination(path)
     try:
@@ -73,9 +75,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     os.umask(umask)
     try:
         os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
+        os.close(fd)
+        yield Path(tmp_name)
+        with open(tmp_name, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_name, dest)
     except OSError as err:
@@ -84,6 +86,13 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     except BaseException:
         _remove(tmp_name)
         raise
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Like :func:`atomic_path`, but opens the temporary file for writing."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        yield handle
 
 
 def _remove(name: str) -> None:

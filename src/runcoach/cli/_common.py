@@ -87,7 +87,8 @@ PlanOpt = Annotated[
     typer.Option(
         "--plan",
         "-p",
-        help="A built-in plan name (see `runcoach plans`) or a YAML plan file.",
+        help="A plan or program name (yours, then the built-ins; see `runcoach plans`) or a "
+        "YAML file.",
         show_default=False,
     ),
 ]
@@ -150,9 +151,34 @@ CountdownOpt = Annotated[
         "--countdown", help="Seconds of countdown pips before each segment change (0 for none)."
     ),
 ]
+WeekOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--week",
+        help="With a program (e.g. return-to-run): the week, from 1.",
+        show_default=False,
+    ),
+]
+SessionOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--session",
+        help="With a program: the session of the week, from 1.",
+        show_default=False,
+    ),
+]
 
 
-def _load(plan: str | None, duration: str | None, spm: float | None) -> Plan:
+def _load(
+    plan: str | None,
+    duration: str | None,
+    spm: float | None,
+    *,
+    week: int | None = None,
+    session: int | None = None,
+) -> Plan:
+    """The plan to play: ``--plan`` (a program's session with ``--week``/``--session``), or one
+    steady segment of ``--duration``. Relative cadences still follow ``spm`` in ``_session``."""
     from runcoach.plans.loader import load_plan
     from runcoach.plans.model import DEFAULT_SPM, Plan, Segment, format_spm, parse_duration
 
@@ -161,8 +187,13 @@ def _load(plan: str | None, duration: str | None, spm: float | None) -> Plan:
             "--duration makes a one-segment session without a plan; "
             "give --plan or --duration, not both"
         )
+    if plan is None and (week is not None or session is not None):
+        raise OptionError(
+            "--week and --session choose a session of a program: give it with --plan "
+            "(e.g. --plan return-to-run --week 1 --session 1)"
+        )
     if plan is not None:
-        return load_plan(plan)
+        return load_plan(plan, week=week, session=session)
     if duration is None:
         raise OptionError(
             "give a plan (--plan intervals, or --plan my-plan.yaml) or a "
@@ -186,13 +217,13 @@ def _session(
     return resolve(plan, spm=spm, breath=breath, sound=sound, rate=rate, countdown=countdown)
 
 
-def _default_output(session: Session) -> Path:
+def _default_output(session: Session, fmt: str = "wav") -> Path:
     import re
 
     from runcoach.plans.model import format_spm
 
     slug = re.sub(r"[^a-z0-9]+", "-", session.plan.name.lower()).strip("-") or "session"
-    return Path(f"{slug}-{format_spm(session.base_spm)}spm.wav")
+    return Path(f"{slug}-{format_spm(session.base_spm)}spm.{fmt}")
 
 
 def _size(num: int) -> str:

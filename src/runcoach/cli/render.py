@@ -15,10 +15,12 @@ from runcoach.cli._common import (
     GuideOpt,
     PlanOpt,
     RateOpt,
+    SessionOpt,
     SoundOpt,
     SpmOpt,
     StereoOpt,
     VolumeOpt,
+    WeekOpt,
     _default_output,
     _load,
     _reporting,
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 def render(
     plan: PlanOpt = None,
     spm: SpmOpt = None,
+    week: WeekOpt = None,
+    session_number: SessionOpt = None,
     duration: DurationOpt = None,
     breath: BreathOpt = None,
     sound: SoundOpt = None,
@@ -44,7 +48,8 @@ def render(
         typer.Option(
             "--output",
             "-o",
-            help="The file to write (.wav). Default: <plan>-<spm>spm.wav here.",
+            help="The file to write: .wav, .flac, .ogg, .mp3 or .m4a (the ending picks the "
+            "format). Default: <plan>-<spm>spm.wav here.",
             show_default=False,
         ),
     ] = None,
@@ -53,6 +58,25 @@ def render(
     volume: VolumeOpt = 1.0,
     guide: GuideOpt = False,
     countdown: CountdownOpt = 3,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="wav, flac, ogg, mp3 or m4a; overrides the file ending.",
+            show_default=False,
+        ),
+    ] = None,
+    bitrate: Annotated[
+        int | None,
+        typer.Option(
+            "--bitrate", help="MP3/M4A bit rate in kbps (default 128).", show_default=False
+        ),
+    ] = None,
+    quality: Annotated[
+        float | None,
+        typer.Option("--quality", help="OGG Vorbis quality, 0-10 (default 5).", show_default=False),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:
     """Render a session to an audio file to copy to a phone.
@@ -66,23 +90,54 @@ def render(
       runcoach render --spm 172 --duration 30m -o steady.wav
 
       runcoach render --plan intervals --breath 3:2 --stereo -o run.wav
+
+      runcoach render --plan intervals --spm 170 -o intervals.mp3
+
+      runcoach render --plan return-to-run --week 3 --session 2 --spm 168 -o w3s2.wav
     """
     with _reporting():
         if not 0.0 <= volume <= 1.0:
             raise OptionError(f"--volume must be between 0 and 1, got {volume}")
-        the_plan = _load(plan, duration, spm)
-        session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
-        dest = output if output is not None else _default_output(session)
+        the_plan = _load(plan, duration, spm, week=week, session=session_number)
+        the_session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
+        from runcoach.formats import check_encoding, format_for
         from runcoach.sinks import check_destination
 
+        dest = output if output is not None else _default_output(the_session, fmt or "wav")
         check_destination(dest)
-        if dest.suffix.lower() not in (".wav", ".wave"):
-            raise OptionError(f"{dest}: runcoach writes WAV files; name the output *.wav")
-        _render(session, dest, stereo=stereo, volume=volume, guide=guide, quiet=quiet)
+        kind = format_for(dest, fmt)
+        check_encoding(
+            kind,
+            rate=the_session.rate,
+            channels=2 if stereo else 1,
+            total_frames=the_session.total_frames,
+            bitrate=bitrate,
+            quality=quality,
+        )
+        _render(
+            the_session,
+            dest,
+            stereo=stereo,
+            volume=volume,
+            guide=guide,
+            quiet=quiet,
+            fmt=kind,
+            bitrate=bitrate,
+            quality=quality,
+        )
 
 
 def _render(
-    session: Session, dest: Path, *, stereo: bool, volume: float, guide: bool, quiet: bool
+    session: Session,
+    dest: Path,
+    *,
+    stereo: bool,
+    volume: float,
+    guide: bool,
+    quiet: bool,
+    fmt: str = "wav",
+    bitrate: int | None = None,
+    quality: float | None = None,
 ) -> None:
     from runcoach.plans.model import format_seconds, format_spm
     from runcoach.rendering import render_session
@@ -104,10 +159,16 @@ def _render(
         ) as bar:
             task = bar.add_task(f"Rendering {dest.name}", total=session.total_frames)
             result = render_session(
-                session, dest, options, progress=lambda done: bar.update(task, completed=done)
+                session,
+                dest,
+                options,
+                fmt=fmt,
+                bitrate=bitrate,
+                quality=quality,
+                progress=lambda done: bar.update(task, completed=done),
             )
     else:
-        result = render_session(session, dest, options)
+        result = render_session(session, dest, options, fmt=fmt, bitrate=bitrate, quality=quality)
     if not quiet:
         rate_khz = f"{session.rate / 1000:g} kHz"
         typer.echo(
