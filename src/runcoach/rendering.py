@@ -9,8 +9,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from runcoach.formats import Chapter, Tags, format_for, write_audio
+from runcoach.layers import Layers, layered_blocks
 from runcoach.plans.model import Breath, Plan, format_spm
-from runcoach.synth import BLOCK_FRAMES, MixOptions, blocks
+from runcoach.synth import BLOCK_FRAMES, MixOptions
 from runcoach.timeline import Session, resolve
 
 
@@ -51,6 +52,7 @@ def render_session(
     bitrate: int | None = None,
     quality: float | None = None,
     tags: Tags | None = None,
+    layers: Layers | None = None,
     progress: Callable[[int], None] | None = None,
     block_frames: int = BLOCK_FRAMES,
 ) -> RenderResult:
@@ -58,14 +60,15 @@ def render_session(
 
     ``fmt`` (wav, flac, ogg, mp3, m4a) defaults to the file ending; ``bitrate`` in kbps for MP3
     and M4A, ``quality`` 0–10 for OGG; ``tags`` default to :func:`default_tags`; every file gets
-    one chapter per segment. ``progress`` is called with the frames written so far.
+    one chapter per segment; ``layers`` adds spoken announcements and music. ``progress`` is
+    called with the frames written so far.
     Raises ``OptionError`` or ``OutputError``.
     """
     options = options or MixOptions()
     kind = format_for(path, fmt)
     dest = write_audio(
         path,
-        blocks(session, options, block_frames=block_frames),
+        layered_blocks(session, options, layers or Layers(), block_frames=block_frames),
         fmt=kind,
         rate=session.rate,
         channels=options.channels,
