@@ -48,3 +48,26 @@ def runcoach_exe() -> str:
     if found is None:
         pytest.fail("the runcoach command is not installed; run: pip install '.[test]'")
     return found
+
+
+def _hypothesis_profiles() -> None:
+    """Hypothesis profiles: ``ci`` (quick, reproducible), ``dev`` (default), ``long`` (fuzzing).
+
+    ``HYPOTHESIS_PROFILE`` picks one; otherwise ``CI=true`` selects ``ci``.
+    """
+    import os
+
+    from hypothesis import HealthCheck, settings
+
+    quiet = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+    settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
+                              print_blob=True, suppress_health_check=quiet)
+    settings.register_profile("dev", max_examples=150, deadline=None,
+                              suppress_health_check=quiet)
+    settings.register_profile("long", max_examples=20_000, deadline=None, print_blob=True,
+                              suppress_health_check=quiet)
+    default = "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
+
+
+_hypothesis_profiles()

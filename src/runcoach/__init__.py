@@ -21,6 +21,15 @@ _LAZY = {
     "load_plan": "runcoach.plans.loader",
     "parse_plan": "runcoach.plans.loader",
     "builtin_plan_names": "runcoach.plans.loader",
+    "builtin_program_names": "runcoach.plans.loader",
+    "load_program": "runcoach.plans.loader",
+    "user_plans_dir": "runcoach.plans.loader",
+    "parse_program": "runcoach.plans.programs",
+    "Program": "runcoach.plans.programs",
+    "Week": "runcoach.plans.programs",
+    "ProgramSession": "runcoach.plans.programs",
+    "segments": "runcoach.outlines",
+    "outline": "runcoach.outlines",
     "Plan": "runcoach.plans.model",
     "Segment": "runcoach.plans.model",
     "Repeat": "runcoach.plans.model",
@@ -43,15 +52,24 @@ __all__ = [
     "Plan",
     "PlanError",
     "PlaybackError",
+    "Program",
+    "ProgramSession",
     "Repeat",
     "RunCoachError",
     "Segment",
+    "Week",
     "__version__",
     "builtin_plan_names",
+    "builtin_program_names",
     "load_plan",
+    "load_program",
+    "outline",
     "parse_plan",
+    "parse_program",
     "render",
     "resolve",
+    "segments",
+    "user_plans_dir",
 ]
 
 if TYPE_CHECKING:
@@ -62,8 +80,17 @@ if TYPE_CHECKING:
         PlaybackError,
         RunCoachError,
     )
-    from runcoach.plans.loader import builtin_plan_names, load_plan, parse_plan
+    from runcoach.outlines import outline, segments
+    from runcoach.plans.loader import (
+        builtin_plan_names,
+        builtin_program_names,
+        load_plan,
+        load_program,
+        parse_plan,
+        user_plans_dir,
+    )
     from runcoach.plans.model import Breath, Cadence, Plan, Repeat, Segment
+    from runcoach.plans.programs import Program, ProgramSession, Week, parse_program
     from runcoach.rendering import render
     from runcoach.timeline import resolve
 

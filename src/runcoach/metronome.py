@@ -46,6 +46,39 @@ def step_offset(
     return round(t * rate)
 
 
+#: Largest integer numpy may hold in the exact constant-cadence sums (int64 with a margin).
+_INT64_SAFE = 2**62
+
+
+def step_offsets(
+    k0: int, k1: int, spm_start: Fraction, spm_end: Fraction, duration: Fraction, rate: int
+) -> list[int]:
+    """Frame offsets of steps ``k0 .. k1 - 1``: exactly ``[step_offset(k, ...) for k in ...]``.
+
+    Vectorised with numpy, doing the same integer or IEEE double operations in the same order
+    as :func:`step_offset`, so the result is identical (a test compares them); falls back to the
+    scalar form where the integers could outgrow int64. Returns Python ints.
+    """
+    if k1 <= k0:
+        return []
+    if spm_start == spm_end:
+        p, q = spm_start.numerator, spm_start.denominator
+        scale = 60 * rate * q
+        if (k1 - 1) * scale >= _INT64_SAFE or p >= _INT64_SAFE // 4:
+            return [step_offset(k, spm_start, spm_end, duration, rate) for k in range(k0, k1)]
+        whole, rest = np.divmod(np.arange(k0, k1, dtype=np.int64) * scale, p)
+        twice = 2 * rest
+        whole += (twice > p) | ((twice == p) & (whole & 1 == 1))
+        offsets: list[int] = whole.tolist()
+        return offsets
+    s0 = float(spm_start)
+    slope = float((spm_end - spm_start) / duration)
+    k = np.arange(k0, k1, dtype=np.float64)
+    t = 120.0 * k / (s0 + np.sqrt(s0 * s0 + 120.0 * k * slope))
+    ramp: list[int] = np.rint(t * rate).astype(np.int64).tolist()
+    return ramp
+
+
 def _time(frames: int, sr: int) -> np.ndarray:
     return np.arange(frames, dtype=np.float64) / sr
 

@@ -48,6 +48,10 @@ class MixOptions:
     volume: float = 1.0
     guide: bool = False
     levels: Levels = Levels()
+    #: Click level and cue level (breath cues, segment signals, guide tone) in dB, relative to
+    #: the defaults; lowering one leaves the others as loud as before.
+    click_db: float = 0.0
+    cue_db: float = 0.0
 
     @property
     def channels(self) -> int:
@@ -55,9 +59,24 @@ class MixOptions:
         return 2 if self.stereo else 1
 
     def check(self) -> None:
-        """Raise ``ValueError`` for a volume outside 0–1."""
+        """Raise ``ValueError`` for a volume outside 0–1 or a level outside -40..+12 dB."""
         if not 0.0 <= self.volume <= 1.0:
             raise ValueError(f"volume must be between 0 and 1, got {self.volume!r}")
+        for name, db in (("click", self.click_db), ("cue", self.cue_db)):
+            if not -40.0 <= db <= 12.0:
+                raise ValueError(f"{name} level must be -40 to +12 dB, got {db}")
+
+    def adjusted_levels(self) -> Levels:
+        """:attr:`levels` with :attr:`click_db` and :attr:`cue_db` applied."""
+        click, cue = 10 ** (self.click_db / 20), 10 ** (self.cue_db / 20)
+        lv = self.levels
+        return Levels(
+            click=lv.click * click,
+            accent=lv.accent * click,
+            breath=lv.breath * cue,
+            signal=lv.signal * cue,
+            guide=lv.guide * cue,
+        )
 
 
 #: The shortest time between two steps (240 spm), in seconds.
@@ -76,28 +95,42 @@ class SoundBank:
 
     def __init__(self, sr: int, options: MixOptions) -> None:
         options.check()
-        lv = options.levels
+        # The default levels fix the loudness (the same for every session); adjusted levels
+        # change one kind of sound against that, scaled down only if they would pass -1 dBFS.
+        _, reference = self._sounds(sr, options.levels, options.guide)
+        (clicks, breaths, signals), worst = self._sounds(
+            sr, options.adjusted_levels(), options.guide
+        )
+        gain = np.float32(options.volume * PEAK_LIMIT / max(reference, worst))
+        self.clicks = {key: value * gain for key, value in clicks.items()}
+        self.breath = {key: value * gain for key, value in breaths.items()}
+        self.signals = {key: value * gain for key, value in signals.items()}
+        self.guide_gain = np.float32(options.adjusted_levels().guide) * gain
+
+    @classmethod
+    def _sounds(
+        cls, sr: int, lv: Levels, guide: bool
+    ) -> tuple[
+        tuple[dict[tuple[str, bool], np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]],
+        float,
+    ]:
+        """Every sound at its level, and the worst case they can reach together."""
         clicks = {}
         for name in SOUND_NAMES:
             clicks[name, False] = _metronome.click(name, sr=sr) * np.float32(lv.click)
             clicks[name, True] = _metronome.click(name, sr=sr, accent=True) * np.float32(lv.accent)
         breaths = {p: _breath.cue(p, sr=sr) * np.float32(lv.breath) for p in ("in", "out")}
         signals = {k: _cues.signal(k, sr=sr) * np.float32(lv.signal) for k in _cues.SIGNALS}
-        guide = lv.guide if options.guide else 0.0
         short = [v for k, v in signals.items() if k not in _cues.LONG_SIGNALS]
-        worst = self.worst_case(
+        worst = cls.worst_case(
             list(clicks.values()),
             list(breaths.values()),
             list(signals.values()),
-            guide,
+            lv.guide if guide else 0.0,
             int(_MIN_STEP_SECONDS * sr),
             short_signals=short,
         )
-        gain = np.float32(options.volume * PEAK_LIMIT / worst)
-        self.clicks = {key: value * gain for key, value in clicks.items()}
-        self.breath = {key: value * gain for key, value in breaths.items()}
-        self.signals = {key: value * gain for key, value in signals.items()}
-        self.guide_gain = np.float32(lv.guide) * gain
+        return (clicks, breaths, signals), worst
 
     @staticmethod
     def worst_case(
@@ -139,6 +172,10 @@ class SoundBank:
         return worst + guide
 
 
+# The mix's clip bounds, as float32 like the samples.
+_FLOOR = np.float32(-PEAK_LIMIT)
+_CEILING = np.float32(PEAK_LIMIT)
+
 # Stereo gains (left, right): each foot's click leans to its side; everything else is centred.
 _FOOT_PAN = ((1.0, 0.35), (0.35, 1.0))
 _CENTRE = (1.0, 1.0)
@@ -176,9 +213,25 @@ def blocks(
     bank = SoundBank(session.rate, options)
     channels = options.channels
     stereo = options.stereo
-    # Pending sounds: (first frame, samples, (left gain, right gain)).
-    active: list[tuple[int, np.ndarray, tuple[float, float]]] = []
+    guide = options.guide
+    # Pending sounds: (first frame, end frame, samples per channel). Sounds are added in event
+    # order, so every sample sums its sounds in the same order whatever the block size.
+    active: list[tuple[int, int, tuple[np.ndarray, ...]]] = []
     spans: list[tuple[Phase, int, int]] = []  # guide-tone phases: (phase, start, end)
+    panned: dict[tuple[int, tuple[float, float]], tuple[np.ndarray, ...]] = {}
+    keep_alive: list[np.ndarray] = []  # the sounds whose id() keys ``panned``
+
+    def channels_of(samples: np.ndarray, pan: tuple[float, float]) -> tuple[np.ndarray, ...]:
+        if not stereo:
+            return (samples,)
+        key = (id(samples), pan)
+        found = panned.get(key)
+        if found is None:
+            found = (samples * np.float32(pan[0]), samples * np.float32(pan[1]))
+            panned[key] = found
+            keep_alive.append(samples)
+        return found
+
     stream = events(session)
     upcoming = next(stream, None)
     b0 = start_frame
@@ -187,29 +240,31 @@ def blocks(
         out = np.zeros((b1 - b0, channels), dtype=np.float32)
         while upcoming is not None and upcoming.frame < b1:
             if isinstance(upcoming, Step):
+                frame = upcoming.frame
                 for samples, pan in _sounds_for(upcoming, bank):
-                    active.append((upcoming.frame, samples, pan))
-                if options.guide and upcoming.breath is not None:
-                    spans.append((upcoming.breath, upcoming.frame, upcoming.breath_end))
+                    active.append((frame, frame + len(samples), channels_of(samples, pan)))
+                if guide and upcoming.breath is not None:
+                    spans.append((upcoming.breath, frame, upcoming.breath_end))
             upcoming = next(stream, None)
-        keep = []
-        for first, samples, pan in active:
-            lo, hi = max(first, b0), min(first + len(samples), b1)
-            if lo < hi:
-                part = samples[lo - first : hi - first]
-                if stereo:
-                    out[lo - b0 : hi - b0, 0] += part * np.float32(pan[0])
-                    out[lo - b0 : hi - b0, 1] += part * np.float32(pan[1])
-                else:
-                    out[lo - b0 : hi - b0, 0] += part
-            if first + len(samples) > b1:
-                keep.append((first, samples, pan))
-        active = keep
+        # The stretch of this block that any sound touches: only it can need clipping.
+        touched_lo, touched_hi = b1, b0
+        if active:
+            keep = []
+            for first, end, parts in active:
+                lo, hi = max(first, b0), min(end, b1)
+                if lo < hi:
+                    touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
+                    for channel, part in enumerate(parts):
+                        out[lo - b0 : hi - b0, channel] += part[lo - first : hi - first]
+                if end > b1:
+                    keep.append((first, end, parts))
+            active = keep
         if spans:
             live = []
             for phase, first, end in spans:
                 lo, hi = max(first, b0), min(end, b1)
                 if lo < hi:
+                    touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
                     tone = (
                         _breath.guide(phase, first, end, lo, hi, sr=session.rate) * bank.guide_gain
                     )
@@ -217,14 +272,30 @@ def blocks(
                 if end > b1:
                     live.append((phase, first, end))
             spans = live
-        # A no-op by the level budget; a guard for odd plans (two steps on one frame).
-        np.clip(out, -PEAK_LIMIT, PEAK_LIMIT, out=out)
+        if touched_lo < touched_hi:
+            # A no-op by the level budget; a guard for odd plans (two steps on one frame).
+            touched = out[touched_lo - b0 : touched_hi - b0]
+            np.clip(touched, _FLOOR, _CEILING, out=touched)
         yield out
         b0 = b1
 
 
+_PCM_SCALE = np.float32(32767.0)
+
+
 def to_pcm16(block: np.ndarray) -> bytes:
-    """Convert a float32 block to interleaved 16-bit little-endian PCM bytes."""
-    scaled = np.round(np.clip(block, -1.0, 1.0) * 32767.0)
-    data: bytes = scaled.astype("<i2").tobytes()
-    return data
+    """Convert a float32 block to interleaved 16-bit little-endian PCM bytes.
+
+    Samples are clipped to -1..1, scaled by 32767 and rounded half to even.
+    """
+    if block.dtype != np.float32:
+        scaled = np.round(np.clip(block, -1.0, 1.0) * 32767.0)
+        data: bytes = scaled.astype("<i2").tobytes()
+        return data
+    # Same values, fewer passes: scaling first and clipping to +-32767 equals clipping to +-1
+    # and scaling (the float32 product is monotonic and 32767 is exact), in one buffer.
+    work = np.multiply(block, _PCM_SCALE)
+    np.clip(work, -_PCM_SCALE, _PCM_SCALE, out=work)
+    np.rint(work, out=work)
+    pcm: bytes = work.astype("<i2").tobytes()
+    return pcm

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Literal, NamedTuple
 
 from runcoach.errors import OptionError, PlanError
-from runcoach.metronome import step_offset
+from runcoach.metronome import step_offset, step_offsets
 from runcoach.plans.model import (
     MAX_SEGMENTS,
     MAX_SPM,
@@ -78,6 +78,10 @@ class TimedSegment:
 
     def step_offsets(self, k: Sequence[int] | range) -> list[int]:
         """Frame offsets from ``start_frame`` of steps ``k`` (see :func:`step_offset`)."""
+        if isinstance(k, range) and k.step == 1:
+            return step_offsets(
+                k.start, k.stop, self.spm_start, self.spm_end, self.duration_seconds, self.rate
+            )
         return [
             step_offset(i, self.spm_start, self.spm_end, self.duration_seconds, self.rate)
             for i in k
@@ -366,34 +370,39 @@ def _segment_events(
     quiet_from = next((k for k, sig in signals.items() if sig == "finish"), seg.steps)
 
     pattern = seg.breath
-    cycle = pattern.cycle
-    for k0 in range(0, seg.steps, STEP_CHUNK):
-        k1 = min(k0 + STEP_CHUNK, seg.steps)
-        # One extra step at each phase end would be needed for breath_end; compute lazily.
-        offsets = seg.step_offsets(range(k0, k1))
-        for i, offset in enumerate(offsets):
-            k = k0 + i
+    cycle, inhale, exhale = pattern.cycle, pattern.inhale, pattern.exhale
+    start, steps, index, first_step = seg.start_frame, seg.steps, seg.index, seg.first_step
+    sound = seg.sound
+    for k0 in range(0, steps, STEP_CHUNK):
+        k1 = min(k0 + STEP_CHUNK, steps)
+        # Offsets for this chunk plus the longest breath phase after it, for ``breath_end``.
+        ahead = min(k1 + max(inhale, exhale), steps)
+        offsets = step_offsets(
+            k0, ahead, seg.spm_start, seg.spm_end, seg.duration_seconds, session.rate
+        )
+        for k in range(k0, k1):
             phase: Phase | None = None
             phase_steps = 0
             phase_end = 0
+            accent = False
             if cycle:
                 pos = k % cycle
                 if pos == 0:
-                    phase, phase_steps = "in", pattern.inhale
-                elif pos == pattern.inhale:
-                    phase, phase_steps = "out", pattern.exhale
+                    phase, phase_steps, accent = "in", inhale, True
+                elif pos == inhale:
+                    phase, phase_steps = "out", exhale
                 if phase is not None:
                     end_k = k + phase_steps
-                    phase_end = seg.step_frame(end_k) if end_k < seg.steps else seg.end_frame
+                    phase_end = start + offsets[end_k - k0] if end_k < steps else seg.end_frame
             yield Step(
-                frame=seg.start_frame + offset,
-                segment=seg.index,
-                k=k,
-                foot=(seg.first_step + k) % 2,
-                accent=bool(cycle) and k % cycle == 0,
-                sound=seg.sound if k <= quiet_from else SOUND_OFF,
-                breath=phase if k < quiet_from else None,
-                breath_steps=phase_steps,
-                breath_end=phase_end,
-                signal=signals.get(k),
+                start + offsets[k - k0],
+                index,
+                k,
+                (first_step + k) % 2,
+                accent,
+                sound if k <= quiet_from else SOUND_OFF,
+                phase if k < quiet_from else None,
+                phase_steps,
+                phase_end,
+                signals.get(k),
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -130,12 +131,25 @@ class Voice:
         self.voice = voice
         self.words_per_minute = words_per_minute
         self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()  # export renders sessions in threads
+
+    def __getstate__(self) -> dict[str, object]:
+        # Sent to export's worker processes: without the lock (and the cache, rebuilt there).
+        state = dict(self.__dict__)
+        del state["_lock"]
+        state["_cache"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def say(self, text: str) -> np.ndarray:
         """``text`` spoken, as mono float32 at the voice's rate, trimmed, peaking at 1.0."""
-        if text not in self._cache:
-            self._cache[text] = self._synthesize(text)
-        return self._cache[text]
+        with self._lock:
+            if text not in self._cache:
+                self._cache[text] = self._synthesize(text)
+            return self._cache[text]
 
     def _synthesize(self, text: str) -> np.ndarray:
         try:
@@ -255,10 +269,10 @@ def announcements(
             window = min(seg.end_frame, target + 8 * sr)
             start = max(target, busy_until)
             whole = voice.say(text)
-            frame = _place(start, len(whole), spans, window)
+            spot = _place(start, len(whole), spans, window)
             pieces: list[tuple[int, str]] = []
-            if frame is not None:
-                pieces = [(frame, text)]
+            if spot is not None:
+                pieces = [(spot, text)]
             elif ", " in text:
                 at = start
                 for part in text.split(", "):

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from runcoach.cli import plans, render  # noqa: F401  (registers the commands)
+from runcoach.cli import export, plans, play, render  # noqa: F401  (registers the commands)
 from runcoach.cli._common import Interrupted, _on_sigterm, app
 from runcoach.errors import ExitCode
 

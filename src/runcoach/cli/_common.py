@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -22,6 +22,7 @@ from runcoach import __version__
 from runcoach.errors import ExitCode, OptionError, PlanError, RunCoachError
 
 if TYPE_CHECKING:
+    from runcoach.layers import Layers
     from runcoach.plans.model import Plan
     from runcoach.timeline import Session
 
@@ -228,3 +229,93 @@ def _default_output(session: Session, fmt: str = "wav") -> Path:
 
 def _size(num: int) -> str:
     return f"{num / 1e6:.1f} MB" if num >= 1e6 else f"{num / 1e3:.0f} kB"
+
+
+# Options for what goes over the session (render and export).
+VoiceOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--voice/--no-voice",
+        help="Spoken announcements (needs espeak-ng): each segment, halfway, one minute left, "
+        "the end. Default: on for MP3, M4A and OGG when espeak-ng is installed.",
+        show_default=False,
+    ),
+]
+AnnounceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--announce-every",
+        help="With --voice: say the time to go every so often (e.g. 5m).",
+        show_default=False,
+    ),
+]
+MusicOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--music",
+        help="Your music (MP3, FLAC, OGG or WAV) under the session, looped or trimmed to its "
+        "length, lowered while a cue or announcement plays.",
+        show_default=False,
+    ),
+]
+ClickDbOpt = Annotated[
+    float, typer.Option("--click-db", help="Click level in dB (e.g. -6 for half as loud).")
+]
+CueDbOpt = Annotated[
+    float, typer.Option("--cue-db", help="Breath cue and segment signal level in dB.")
+]
+VoiceDbOpt = Annotated[float, typer.Option("--voice-db", help="Voice level in dB.")]
+MusicDbOpt = Annotated[float, typer.Option("--music-db", help="Music level in dB.")]
+
+
+def _layers(
+    *,
+    voice: bool | None,
+    announce_every: str | None,
+    music: Path | None,
+    voice_db: float,
+    music_db: float,
+    rate: int,
+    fmt: str,
+    warn: Callable[[str], None],
+) -> Layers:
+    """Build the voice and music layers from the options (warns when espeak-ng is missing)."""
+    from runcoach.layers import Layers
+    from runcoach.plans.model import parse_duration
+    from runcoach.voice import INSTALL_HINT, Voice, espeak_path
+
+    speak = voice if voice is not None else fmt in ("mp3", "m4a", "ogg")
+    the_voice = None
+    if speak:
+        if espeak_path() is None:
+            if voice:
+                warn(f"runcoach: warning: {INSTALL_HINT}")
+        else:
+            the_voice = Voice(rate)
+    every = None
+    if announce_every is not None:
+        try:
+            every = int(parse_duration(announce_every))
+        except PlanError as err:
+            raise OptionError(f"--announce-every: {err.problem}") from None
+        if every < 60:
+            raise OptionError(f"--announce-every must be at least 1m, got {announce_every}")
+    if music is not None and not music.is_file():
+        raise OptionError(f"{music}: no such music file")
+    for name, db in (("--voice-db", voice_db), ("--music-db", music_db)):
+        if not -40 <= db <= 12:
+            raise OptionError(f"{name} must be -40 to +12, got {db}")
+    return Layers(
+        voice=the_voice, announce_every=every, music=music, voice_db=voice_db, music_db=music_db
+    )
+
+
+def _check_levels(click_db: float, cue_db: float) -> None:
+    for name, db in (("--click-db", click_db), ("--cue-db", cue_db)):
+        if not -40 <= db <= 12:
+            raise OptionError(f"{name} must be -40 to +12, got {db}")
+
+
+def _warn(message: str) -> None:
+    """Write a warning line to stderr (the command goes on)."""
+    sys.stderr.write(message + "\n")

@@ -9,28 +9,40 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from runcoach.cli._common import (
+    AnnounceOpt,
     BreathOpt,
+    ClickDbOpt,
     CountdownOpt,
+    CueDbOpt,
     DurationOpt,
     GuideOpt,
+    MusicDbOpt,
+    MusicOpt,
     PlanOpt,
     RateOpt,
     SessionOpt,
     SoundOpt,
     SpmOpt,
     StereoOpt,
+    VoiceDbOpt,
+    VoiceOpt,
     VolumeOpt,
     WeekOpt,
+    _check_levels,
     _default_output,
+    _layers,
     _load,
     _reporting,
     _session,
     _size,
+    _warn,
     app,
 )
 from runcoach.errors import OptionError
 
 if TYPE_CHECKING:
+    from runcoach.layers import Layers
+    from runcoach.synth import MixOptions
     from runcoach.timeline import Session
 
 
@@ -77,6 +89,13 @@ def render(
         float | None,
         typer.Option("--quality", help="OGG Vorbis quality, 0-10 (default 5).", show_default=False),
     ] = None,
+    voice: VoiceOpt = None,
+    announce_every: AnnounceOpt = None,
+    music: MusicOpt = None,
+    click_db: ClickDbOpt = 0.0,
+    cue_db: CueDbOpt = 0.0,
+    voice_db: VoiceDbOpt = 0.0,
+    music_db: MusicDbOpt = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:
     """Render a session to an audio file to copy to a phone.
@@ -92,6 +111,10 @@ def render(
       runcoach render --plan intervals --breath 3:2 --stereo -o run.wav
 
       runcoach render --plan intervals --spm 170 -o intervals.mp3
+
+      runcoach render --plan intervals --voice -o intervals.m4a
+
+      runcoach render --plan intervals --music mix.mp3 -o run-with-music.mp3
 
       runcoach render --plan return-to-run --week 3 --session 2 --spm 168 -o w3s2.wav
     """
@@ -114,36 +137,49 @@ def render(
             bitrate=bitrate,
             quality=quality,
         )
+        from runcoach.synth import MixOptions
+
+        _check_levels(click_db, cue_db)
+        layers = _layers(
+            voice=voice,
+            announce_every=announce_every,
+            music=music,
+            voice_db=voice_db,
+            music_db=music_db,
+            rate=the_session.rate,
+            fmt=kind,
+            warn=_warn,
+        )
+        options = MixOptions(
+            stereo=stereo, volume=volume, guide=guide, click_db=click_db, cue_db=cue_db
+        )
         _render(
             the_session,
             dest,
-            stereo=stereo,
-            volume=volume,
-            guide=guide,
+            options,
             quiet=quiet,
             fmt=kind,
             bitrate=bitrate,
             quality=quality,
+            layers=layers,
         )
 
 
 def _render(
     session: Session,
     dest: Path,
+    options: MixOptions,
     *,
-    stereo: bool,
-    volume: float,
-    guide: bool,
     quiet: bool,
     fmt: str = "wav",
     bitrate: int | None = None,
     quality: float | None = None,
+    layers: Layers | None = None,
 ) -> None:
     from runcoach.plans.model import format_seconds, format_spm
     from runcoach.rendering import render_session
-    from runcoach.synth import MixOptions
 
-    options = MixOptions(stereo=stereo, volume=volume, guide=guide)
+    stereo = options.stereo
     show_progress = not quiet and sys.stderr.isatty()
     if show_progress:
         from rich.console import Console
@@ -165,10 +201,13 @@ def _render(
                 fmt=fmt,
                 bitrate=bitrate,
                 quality=quality,
+                layers=layers,
                 progress=lambda done: bar.update(task, completed=done),
             )
     else:
-        result = render_session(session, dest, options, fmt=fmt, bitrate=bitrate, quality=quality)
+        result = render_session(
+            session, dest, options, fmt=fmt, bitrate=bitrate, quality=quality, layers=layers
+        )
     if not quiet:
         rate_khz = f"{session.rate / 1000:g} kHz"
         typer.echo(
@@ -176,4 +215,6 @@ def _render(
             f"{session.segment_count} segments, base {format_spm(session.base_spm)} spm, "
             f"breath {session.breath}, {rate_khz} {'stereo' if stereo else 'mono'}, "
             f"{_size(result.bytes)}"
+            + (", with voice" if layers is not None and layers.voice is not None else "")
+            + (", with music" if layers is not None and layers.music is not None else "")
         )

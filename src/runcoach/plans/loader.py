@@ -1,4 +1,5 @@
-"""Read plans from YAML: built-in plans by name, the user's files by path.
+"""Read plans and programs from YAML: by name (the user plan folder first, then the built-ins) or
+by path.
 
 The only code in runcoach that reads YAML. It composes the YAML into nodes (never constructing
 Python objects, so tags such as ``!!python/object`` are refused, not run), reads each field from
@@ -15,12 +16,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from runcoach.errors import PlanError
+from runcoach.errors import OptionError, PlanError
 from runcoach.plans.model import Plan, Repeat, Segment
+
+if TYPE_CHECKING:
+    from runcoach.plans.programs import Program
 
 #: Largest plan file read, in bytes.
 MAX_PLAN_BYTES = 1_000_000
@@ -319,12 +323,50 @@ def parse_plan(
     and field for anything malformed: invalid YAML, unknown keys (with a "did you mean" hint),
     bad values, YAML tags, alias bombs, binary data.
     """
-    if isinstance(text_or_mapping, Mapping):
-        tree = _from_python(text_or_mapping)
-    else:
-        text = _decode(text_or_mapping, source)
-        tree = _compose(text, source)
+    tree = _tree(text_or_mapping, source)
+    if is_program_tree(tree):
+        raise PlanError(
+            "this is a program (it lists weeks), not a plan; read it with parse_program(), or "
+            "pick a session with load_plan(name, week=W, session=S)",
+            source=source,
+        )
     return _Builder(source).plan(tree)
+
+
+def _tree(text_or_mapping: str | bytes | Mapping[str, Any], source: str) -> Any:
+    """Compose YAML text or wrap a mapping into the reader's tree."""
+    if isinstance(text_or_mapping, Mapping):
+        return _from_python(text_or_mapping)
+    return _compose(_decode(text_or_mapping, source), source)
+
+
+def is_program_tree(tree: Any) -> bool:
+    """True when a read YAML tree is a program (a mapping with ``weeks``) rather than a plan."""
+    return isinstance(tree, _Map) and "weeks" in tree.items and "segments" not in tree.items
+
+
+def _build_any(
+    tree: Any, source: str, folder: Path | None, *, builtin: bool = False
+) -> Plan | Program:
+    if is_program_tree(tree):
+        from runcoach.plans.programs import build_program
+
+        return build_program(tree, source, folder, builtin=builtin)
+    return _Builder(source).plan(tree)
+
+
+def parse_any(
+    text_or_mapping: str | bytes | Mapping[str, Any],
+    *,
+    source: str = "<string>",
+    folder: str | os.PathLike[str] | None = None,
+) -> Plan | Program:
+    """Build a :class:`Plan` or, for a mapping with ``weeks``, a
+    :class:`~runcoach.plans.programs.Program`. ``folder`` is where a program's sessions that
+    name plan files are looked up first. Raises ``PlanError`` as :func:`parse_plan` does.
+    """
+    where = Path(folder) if folder is not None else None
+    return _build_any(_tree(text_or_mapping, source), source, where)
 
 
 def _decode(data: str | bytes, source: str) -> str:
@@ -349,7 +391,16 @@ def _decode(data: str | bytes, source: str) -> str:
 
 
 def read_plan_file(path: str | os.PathLike[str]) -> Plan:
-    """Read and check a plan file. Raises ``PlanError`` naming the file for any problem."""
+    """Read and check a plan file. Raises ``PlanError`` naming the file for any problem
+    (a program file included: pick one of its sessions with :func:`load_plan`)."""
+    item = read_file(path)
+    if isinstance(item, Plan):
+        return item
+    raise _program_needs_choice(item, os.fspath(path))
+
+
+def read_file(path: str | os.PathLike[str]) -> Plan | Program:
+    """Read and check a plan or program file. Raises ``PlanError`` naming the file."""
     source = os.fspath(path)
     try:
         with open(source, "rb") as handle:
@@ -360,10 +411,14 @@ def read_plan_file(path: str | os.PathLike[str]) -> Plan:
         raise PlanError("is a folder, not a plan file", source=source) from None
     except OSError as err:
         raise PlanError(f"cannot read the plan: {err.strerror or err}", source=source) from None
-    return parse_plan(data, source=source)
+    return _build_any(_tree(data, source), source, Path(source).parent)
 
 
 _BUILTIN_PACKAGE = "runcoach.plans"
+_BUILTIN_PROGRAMS = "programs"
+#: The environment variable that names the user plan folder (overrides the platform default).
+PLANS_DIR_ENV = "RUNCOACH_PLANS_DIR"
+_PLAN_SUFFIXES = (".yaml", ".yml")
 
 
 def builtin_plan_names() -> list[str]:
@@ -374,9 +429,77 @@ def builtin_plan_names() -> list[str]:
     )
 
 
+def builtin_program_names() -> list[str]:
+    """Names of the multi-week programs that ship with runcoach, sorted."""
+    folder = resources.files(_BUILTIN_PACKAGE) / _BUILTIN_PROGRAMS
+    return sorted(
+        entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")
+    )
+
+
 def _builtin_plan(name: str) -> Plan:
     entry = resources.files(_BUILTIN_PACKAGE) / f"{name}.yaml"
     return parse_plan(entry.read_bytes(), source=f"{name} (built-in plan)")
+
+
+def _builtin_program(name: str) -> Program:
+    from runcoach.plans.programs import Program
+
+    entry = resources.files(_BUILTIN_PACKAGE) / _BUILTIN_PROGRAMS / f"{name}.yaml"
+    source = f"{name} (built-in program)"
+    item = _build_any(_tree(entry.read_bytes(), source), source, None, builtin=True)
+    assert isinstance(item, Program)
+    return item
+
+
+def builtin_text(name: str) -> str:
+    """The YAML text of a built-in plan or program (to copy and adapt). Raises ``PlanError``."""
+    if name in builtin_plan_names():
+        entry = resources.files(_BUILTIN_PACKAGE) / f"{name}.yaml"
+    elif name in builtin_program_names():
+        entry = resources.files(_BUILTIN_PACKAGE) / _BUILTIN_PROGRAMS / f"{name}.yaml"
+    else:
+        raise PlanError(f"no built-in plan or program named {name!r}")
+    return entry.read_text(encoding="utf-8")
+
+
+def user_plans_dir() -> Path:
+    """The user plan folder: ``$RUNCOACH_PLANS_DIR`` when set, otherwise ``runcoach/plans`` in
+    the platform's user config folder (``~/.config/runcoach/plans`` on Linux). It may not exist.
+    """
+    env = os.environ.get(PLANS_DIR_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("runcoach", appauthor=False)) / "plans"
+
+
+def user_plan_files() -> dict[str, Path]:
+    """The user's plan and program files by name (``NAME.yaml`` or ``NAME.yml``), sorted.
+
+    A missing or unreadable folder gives an empty mapping.
+    """
+    folder = user_plans_dir()
+    found: dict[str, Path] = {}
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return {}
+    for entry in entries:
+        if entry.suffix in _PLAN_SUFFIXES and not entry.name.startswith("."):
+            # NAME.yaml wins over NAME.yml: sorted() puts .yaml after .yml
+            found[entry.stem] = entry
+    return dict(sorted(found.items()))
+
+
+def _user_file(name: str) -> Path | None:
+    folder = user_plans_dir()
+    for suffix in (".yaml", ".yml"):
+        candidate = folder / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def looks_like_path(name: str) -> bool:
@@ -384,29 +507,92 @@ def looks_like_path(name: str) -> bool:
     return os.sep in name or "/" in name or name.endswith((".yaml", ".yml")) or name.startswith(".")
 
 
-def load_plan(name_or_path: str | os.PathLike[str]) -> Plan:
-    """Load a plan by built-in name (``"intervals"``) or from a YAML file path.
+def load_any(name_or_path: str | os.PathLike[str]) -> Plan | Program:
+    """Load a plan or a program by name or path.
 
-    A value with a folder separator or a ``.yaml``/``.yml`` ending is a path; otherwise a
-    built-in name, or an existing file of that name. Raises ``PlanError`` (listing the available
-    plans for an unknown name).
+    A value with a folder separator or a ``.yaml``/``.yml`` ending is a path. A name is looked
+    up in the user plan folder (:func:`user_plans_dir`) first, then among the built-in plans and
+    programs, then as a file in the current folder. Raises ``PlanError`` (listing what is
+    available for an unknown name).
     """
     if isinstance(name_or_path, os.PathLike):
-        return read_plan_file(name_or_path)
+        return read_file(name_or_path)
     name = str(name_or_path)
     if looks_like_path(name):
-        return read_plan_file(name)
+        return read_file(name)
+    if name:
+        user = _user_file(name)
+        if user is not None:
+            return read_file(user)
     if name in builtin_plan_names():
         return _builtin_plan(name)
-    if Path(name).is_file():
-        return read_plan_file(name)
+    if name in builtin_program_names():
+        return _builtin_program(name)
+    if name and Path(name).is_file():
+        return read_file(name)
     available = builtin_plan_names()
-    close = difflib.get_close_matches(name, available, n=1)
+    programs = builtin_program_names()
+    users = list(user_plan_files())
+    close = difflib.get_close_matches(name, [*users, *available, *programs], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
+    yours = f"; your plans: {', '.join(users)}" if users else ""
     raise PlanError(
         f"unknown plan {name!r}{hint}; built-in plans: {', '.join(available)}; "
-        "or give the path of a .yaml file"
+        f"programs: {', '.join(programs)}{yours}; or give the path of a .yaml file"
     )
+
+
+def load_plan(
+    name_or_path: str | os.PathLike[str],
+    *,
+    week: int | None = None,
+    session: int | None = None,
+) -> Plan:
+    """Load a plan by name (``"intervals"``, or one of yours) or from a YAML file path.
+
+    A name is looked up in the user plan folder first (``$RUNCOACH_PLANS_DIR``, or
+    ``runcoach/plans`` in the user config folder), then among the built-ins; a value with a
+    folder separator or a ``.yaml``/``.yml`` ending is a path. For a multi-week program
+    (``"return-to-run"``) give ``week`` and ``session`` (both from 1): the result is that
+    session's plan, the week's cadence change applied.
+
+    Raises ``PlanError`` for a missing or malformed plan (listing the available plans for an
+    unknown name), ``OptionError`` for a missing or out-of-range week or session.
+    """
+    item = load_any(name_or_path)
+    if isinstance(item, Plan):
+        if week is not None or session is not None:
+            raise OptionError(
+                f"--week and --session choose a session of a program; {item.name!r} is a plan"
+            )
+        return item
+    return item.select(week, session)
+
+
+def load_program(name_or_path: str | os.PathLike[str]) -> Program:
+    """Load a multi-week program by name or path (looked up like :func:`load_plan`).
+
+    Raises ``PlanError`` when it is missing, malformed, or a plan rather than a program.
+    """
+    item = load_any(name_or_path)
+    if isinstance(item, Plan):
+        raise PlanError(
+            f"{item.name!r} is a plan, not a program (a program lists weeks of sessions)",
+            source=item.source,
+        )
+    return item
+
+
+def _program_needs_choice(program: Program, source: str) -> PlanError:
+    return PlanError(
+        f"is a program of {_weeks(len(program.weeks))}, not a plan; choose a session with "
+        f"{program.choice_hint()}",
+        source=source,
+    )
+
+
+def _weeks(count: int) -> str:
+    return f"{count} week" + ("" if count == 1 else "s")
 
 
 def iter_builtin_plans() -> Iterator[Plan]:

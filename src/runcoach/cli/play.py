@@ -1,0 +1,298 @@
+"""``runcoach play``: a session through the speakers, with a live display and live controls."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from runcoach.cli._common import (
+    BreathOpt,
+    CountdownOpt,
+    DurationOpt,
+    GuideOpt,
+    Interrupted,
+    PlanOpt,
+    RateOpt,
+    SoundOpt,
+    SpmOpt,
+    StereoOpt,
+    VolumeOpt,
+    _fail,
+    _load,
+    _session,
+    app,
+)
+from runcoach.errors import ExitCode, OptionError, RunCoachError
+
+if TYPE_CHECKING:
+    from runcoach.live import Command, Controller, Summary
+    from runcoach.timeline import Session
+
+#: Keys and the escape sequences of arrow keys, to the controls they press.
+KEYS: dict[bytes, Command] = {
+    b" ": "pause",
+    b"n": "next",
+    b"\x1b[C": "next",
+    b"\x1bOC": "next",
+    b"p": "back",
+    b"\x1b[D": "back",
+    b"\x1bOD": "back",
+    b"+": "faster",
+    b"=": "faster",
+    b"-": "slower",
+    b"_": "slower",
+    b"b": "breath",
+    b"q": "quit",
+}
+
+
+def parse_keys(data: bytes) -> list[Command]:
+    """The controls pressed in ``data`` (bytes read from a terminal in cbreak mode)."""
+    found: list[Command] = []
+    i = 0
+    while i < len(data):
+        if data[i : i + 1] == b"\x1b":
+            seq = data[i : i + 3]
+            if seq in KEYS:
+                found.append(KEYS[seq])
+                i += 3
+                continue
+            # Another escape sequence (up arrow, function key…): skip it whole.
+            i += 1
+            if data[i : i + 1] in (b"[", b"O"):
+                i += 1
+                while i < len(data) and not 0x40 <= data[i] <= 0x7E:
+                    i += 1
+                i += 1
+            continue
+        key = data[i : i + 1].lower()
+        if key in KEYS:
+            found.append(KEYS[key])
+        i += 1
+    return found
+
+
+@contextlib.contextmanager
+def _keys(press: Callable[[Command], None]) -> Iterator[None]:
+    """Read keys from the terminal in a thread (cbreak mode, so Ctrl-C still interrupts).
+
+    The terminal's settings are restored however the block ends: normally, on an exception,
+    on Ctrl-C or SIGTERM.
+    """
+    import select
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            for command in parse_keys(data):
+                press(command)
+
+    reader = threading.Thread(target=read, name="runcoach-keys", daemon=True)
+    try:
+        tty.setcbreak(fd)
+        reader.start()
+        yield
+    finally:
+        stop.set()
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        reader.join(0.5)
+
+
+def _list_devices(backend: str | None) -> None:
+    from runcoach.playback import BACKENDS, list_devices
+
+    chosen = [backend] if backend is not None else ["miniaudio", "simpleaudio"]
+    for name in chosen:
+        devices, notes = list_devices(name)
+        label = name if name != "miniaudio" else "miniaudio (the default)"
+        typer.echo(f"{label}:")
+        for dev in devices:
+            default = "  (default)" if dev.default else ""
+            typer.echo(f"  {dev.backend:<11} {dev.id:<24} {dev.name}{default}")
+        for note in notes:
+            typer.echo(f"  {note}")
+        if not devices and not notes:
+            typer.echo("  no output devices found")
+    if backend is None:
+        typer.echo(
+            f"Choose with --backend ({', '.join(BACKENDS)}) and --device ID or NAME; "
+            "without a device, `runcoach render` writes a file."
+        )
+
+
+@app.command()
+def play(
+    plan: PlanOpt = None,
+    spm: SpmOpt = None,
+    duration: DurationOpt = None,
+    breath: BreathOpt = None,
+    sound: SoundOpt = None,
+    start_at: Annotated[
+        str | None,
+        typer.Option(
+            "--start-at",
+            help="Begin at a segment (the first whose name matches) or a time "
+            "(12:30: the first step from then on).",
+            show_default=False,
+        ),
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="miniaudio (PulseAudio or ALSA, whichever works), alsa, pulseaudio, jack, "
+            "or simpleaudio (optional extra).",
+        ),
+    ] = "miniaudio",
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device",
+            help="Output device: an id or name from --list-devices (default: the system's).",
+            show_default=False,
+        ),
+    ] = None,
+    list_devices: Annotated[
+        bool, typer.Option("--list-devices", help="List the audio backends and devices, and exit.")
+    ] = False,
+    sample_rate: RateOpt = 44100,
+    stereo: StereoOpt = False,
+    volume: VolumeOpt = 1.0,
+    guide: GuideOpt = False,
+    countdown: CountdownOpt = 3,
+) -> None:
+    """Play a session live, with a display and keys to pause, skip and change the cadence.
+
+    Keys: space pause/resume · n or → next segment · p or ← restart / previous segment ·
+    + / - base cadence ±1 spm · b breath pattern · q quit.
+
+    Examples:
+
+      runcoach play --spm 170 --plan intervals
+
+      runcoach play --plan my-plan.yaml --start-at "Run"
+
+      runcoach play --spm 175 --duration 20m --breath 4:6
+    """
+    explicit_backend = backend if backend != "miniaudio" else None
+    try:
+        from runcoach.playback import check_backend
+
+        backend = check_backend(backend)
+        if list_devices:
+            _list_devices(explicit_backend)
+            return
+        if not 0.0 <= volume <= 1.0:
+            raise OptionError(f"--volume must be between 0 and 1, got {volume}")
+        the_plan = _load(plan, duration, spm)
+        session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
+        from runcoach.live import start_frame_for
+
+        start = start_frame_for(session, start_at)
+    except RunCoachError as err:
+        _fail(str(err), err.exit_code)
+    except (KeyboardInterrupt, Interrupted):
+        sys.stderr.write("\nruncoach: interrupted\n")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    code = _play(
+        session, start, backend=backend, device=device, stereo=stereo, volume=volume, guide=guide
+    )
+    if code:
+        raise typer.Exit(int(code))
+
+
+def _header(session: Session, start: int, stereo: bool, host: str) -> str:
+    from runcoach.plans.model import format_seconds, format_spm
+
+    at = f" from {format_seconds(start // session.rate)}" if start else ""
+    return (
+        f"Playing {session.plan.name}{at}: {format_seconds(session.total_seconds)}, "
+        f"{session.segment_count} segments, base {format_spm(session.base_spm)} spm, "
+        f"breath {session.breath}, {session.rate / 1000:g} kHz "
+        f"{'stereo' if stereo else 'mono'}, {host}"
+    )
+
+
+def _play(
+    session: Session,
+    start: int,
+    *,
+    backend: str,
+    device: str | None,
+    stereo: bool,
+    volume: float,
+    guide: bool,
+) -> ExitCode:
+    from rich.console import Console
+
+    from runcoach.display import LiveDisplay, PlainDisplay
+    from runcoach.live import Controller
+    from runcoach.playback import open_stream
+    from runcoach.synth import BLOCK_FRAMES, MixOptions
+
+    options = MixOptions(stereo=stereo, volume=volume, guide=guide)
+    stream = open_stream(
+        backend=backend,
+        device=device,
+        rate=session.rate,
+        channels=options.channels,
+        start_frame=start,
+    )
+    keys = sys.stdin.isatty() and sys.stdout.isatty()
+    display: LiveDisplay | PlainDisplay
+    if sys.stdout.isatty():
+        display = LiveDisplay(Console(highlight=False), keys=keys)
+    else:
+        display = PlainDisplay(sys.stdout)
+    controller = Controller(
+        session,
+        options,
+        stream,
+        start_frame=start,
+        block_frames=BLOCK_FRAMES if backend == "simpleaudio" else None,
+        display=display,
+    )
+    try:
+        with _keys(controller.command) if keys else contextlib.nullcontext():
+            display.start(_header(session, start, stereo, backend))
+            summary = controller.run()
+    except RunCoachError as err:
+        display.close()
+        _say_error(err)
+        return err.exit_code
+    except (KeyboardInterrupt, Interrupted):
+        display.finish(_interrupted(controller))
+        return ExitCode.INTERRUPTED
+    finally:
+        display.close()
+    display.finish(summary)
+    return ExitCode.OK
+
+
+def _interrupted(controller: Controller) -> Summary:
+    return controller.summary(completed=False, interrupted=True)
+
+
+def _say_error(err: RunCoachError) -> None:
+    sys.stderr.write(f"runcoach: error: {err}\n")
+    sys.stderr.flush()

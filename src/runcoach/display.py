@@ -1,0 +1,191 @@
+"""What ``runcoach play`` shows: a rich Live panel on a terminal, plain lines otherwise.
+
+Everything ``play`` prints goes through here. The panel is laid out for a glance from a
+treadmill: the segment name large and first, its time left, one bar for the whole session,
+the cadence, the breath phase with its step count, and what comes next; it fits a 60-column
+terminal. Without a terminal, one plain line per segment change (and per live change), then
+the summary.
+"""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING
+
+from runcoach.plans.model import format_seconds, format_spm
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+
+    from runcoach.live import Status, Summary
+
+#: The widest the panel gets (it fits a 60-column terminal).
+PANEL_WIDTH = 60
+KEYS_HINT = "space pause  n next  p back  +/- spm  b breath  q quit"
+
+
+def _clock(frames: int, rate: int) -> str:
+    return format_seconds(frames // rate)
+
+
+def _spm(status: Status) -> str:
+    text = format_spm(round(status.spm))
+    if status.spm_target is not None:
+        text += f" → {format_spm(status.spm_target)}"
+    return f"{text} spm"
+
+
+def _breath(status: Status) -> str:
+    if status.phase is None:
+        return "off" if status.breath.off else str(status.breath)
+    word = "IN" if status.phase == "in" else "OUT"
+    return f"{word} {status.phase_step}/{status.phase_steps}  ({status.breath})"
+
+
+def _next(status: Status) -> str:
+    if status.next_name is None:
+        return "finish"
+    return f"{status.next_name} · {format_seconds(status.next_seconds)} · {status.next_spm} spm"
+
+
+def plain_line(status: Status) -> str:
+    """One line for a segment start: ``1:00  3/14 Run  2:00  170 spm  breath 4:6``."""
+    length = format_seconds(status.segment_frames / status.rate)
+    return (
+        f"{_clock(status.segment_start, status.rate)}  {status.segment_number}/"
+        f"{status.segment_count} {status.segment}  {length}  "
+        f"{status.spm_plan.replace('→', ' → ')} spm  "
+        f"breath {status.breath}"
+    )
+
+
+def summary_lines(summary: Summary) -> list[str]:
+    """The closing lines: how it ended (and where to pick up after a stop), and the counts."""
+    counts = (
+        f"{format_seconds(summary.played_seconds)} played, {summary.steps} steps, "
+        f"{summary.segments_done} of {summary.segment_count} segments done"
+    )
+    if summary.skipped:
+        counts += f" ({summary.skipped} skipped)"
+    if summary.completed:
+        return [f"Done: {summary.plan_name}.", counts + "."]
+    at = format_seconds(summary.end_frame // summary.rate)
+    how = "Interrupted" if summary.interrupted else "Stopped"
+    return [f"{how} at {at} (go on from there with --start-at {at}).", counts + "."]
+
+
+class PlainDisplay:
+    """Plain lines on a stream that is not a terminal: one per segment, one per live change."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+        self._segment: tuple[int, int] | None = None
+        self._note = 0
+
+    def start(self, header: str) -> None:
+        """Print the line that opens the session."""
+        self._write(header)
+
+    def update(self, status: Status) -> None:
+        """Print a line when a new segment starts or a live change happens."""
+        if status.note_serial != self._note and status.note:
+            self._note = status.note_serial
+            self._write(f"{_clock(status.position, status.rate)}  {status.note}")
+        if status.segment_key != self._segment:
+            self._segment = status.segment_key
+            self._write(plain_line(status))
+
+    def finish(self, summary: Summary) -> None:
+        """Print the summary lines."""
+        for line in summary_lines(summary):
+            self._write(line)
+
+    def close(self) -> None:
+        """Nothing to restore."""
+
+    def _write(self, line: str) -> None:
+        self._out.write(line + "\n")
+        self._out.flush()
+
+
+def panel(status: Status, *, keys: bool, width: int = PANEL_WIDTH) -> RenderableType:
+    """The live panel for ``status`` (``keys``: show the key hints)."""
+    from rich import box
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
+
+    inner = width - 4
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=8, no_wrap=True, style="dim")
+    grid.add_column(width=inner - 9, no_wrap=True, overflow="ellipsis")
+    name = Text(status.segment.upper(), style="bold yellow" if status.paused else "bold cyan")
+    if status.paused:
+        name = Text("PAUSED  ", style="bold black on yellow") + name
+    left = Text(f"{format_seconds(status.segment_left / status.rate)} left", style="bold")
+    title = Table.grid(expand=True)
+    title.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+    title.add_column(no_wrap=True, justify="right")
+    title.add_row(name, left)
+    grid.add_row(f"{status.segment_number}/{status.segment_count}", title)
+    bar = Table.grid(expand=True, padding=(0, 1))
+    bar.add_column(ratio=1)
+    bar.add_column(no_wrap=True, justify="right")
+    clock = (
+        f"{_clock(status.position, status.rate)} / {_clock(status.total_frames, status.rate)}"
+    )
+    bar.add_row(
+        ProgressBar(total=max(1, status.total_frames), completed=status.position), clock
+    )
+    grid.add_row("session", bar)
+    grid.add_row("cadence", Text(_spm(status), style="bold"))
+    grid.add_row("breath", Text(_breath(status), style="bold green" if status.phase else ""))
+    grid.add_row("next", _next(status))
+    if status.note:
+        grid.add_row("", Text(status.note, style="italic"))
+    body: RenderableType = grid
+    if keys:
+        body = Group(grid, Text(KEYS_HINT, style="dim", no_wrap=True, overflow="ellipsis"))
+    return Panel(
+        body,
+        title=f"runcoach · {status.plan_name}",
+        title_align="left",
+        box=box.ROUNDED,
+        width=width,
+    )
+
+
+class LiveDisplay:
+    """The rich Live panel, redrawn on each update; the summary stays below it."""
+
+    def __init__(self, console: Console, *, keys: bool) -> None:
+        self._console = console
+        self._keys = keys
+        self._live: Live | None = None
+        self._width = min(PANEL_WIDTH, console.width)
+
+    def start(self, header: str) -> None:
+        """Start drawing (the header is the panel's title, so nothing is printed)."""
+        from rich.live import Live
+
+        self._live = Live(console=self._console, auto_refresh=False, transient=False)
+        self._live.start()
+
+    def update(self, status: Status) -> None:
+        """Redraw the panel."""
+        if self._live is not None:
+            self._live.update(panel(status, keys=self._keys, width=self._width), refresh=True)
+
+    def finish(self, summary: Summary) -> None:
+        """Stop drawing and print the summary."""
+        self.close()
+        for line in summary_lines(summary):
+            self._console.print(line, highlight=False)
+
+    def close(self) -> None:
+        """Stop drawing (restores the cursor); safe to call twice."""
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()

@@ -1,0 +1,352 @@
+"""Export a plan or a whole program: one file per session, sortable names, an M3U playlist.
+
+Sessions render in parallel worker processes (the MP3 encoder holds the GIL). A manifest in the
+folder (``.runcoach-export.json``) records a fingerprint of each file's plan and options, so a
+second export skips the files that are already up to date. Every file is written atomically;
+an interrupted export leaves only complete files behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import signal
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+from runcoach import __version__
+from runcoach.errors import OutputError
+from runcoach.formats import Tags
+from runcoach.layers import Layers
+from runcoach.plans.model import Plan, format_spm
+from runcoach.plans.programs import Program
+from runcoach.rendering import render_session
+from runcoach.sinks import atomic_output
+from runcoach.synth import MixOptions
+from runcoach.timeline import Session, resolve
+
+MANIFEST = ".runcoach-export.json"
+
+
+class Cancelled(BaseException):
+    """Raised inside a worker when the export is being stopped (cleans up like Ctrl-C)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every session of an export is rendered."""
+
+    spm: float | None = None
+    breath: str | None = None
+    sound: str | None = None
+    rate: int = 44100
+    countdown: int = 3
+    fmt: str = "mp3"
+    bitrate: int | None = None
+    quality: float | None = None
+    mix: MixOptions = field(default_factory=MixOptions)
+    layers: Layers = field(default_factory=Layers)
+
+    def describe(self) -> str:
+        """Everything that changes the audio, as text for the fingerprint."""
+        music = ""
+        if self.layers.music is not None:
+            stat = os.stat(self.layers.music)
+            music = f"{os.fspath(self.layers.music)}:{stat.st_size}:{stat.st_mtime_ns}"
+        return repr(
+            (
+                self.spm,
+                self.breath,
+                self.sound,
+                self.rate,
+                self.countdown,
+                self.fmt,
+                self.bitrate,
+                self.quality,
+                self.mix,
+                self.layers.voice is not None,
+                self.layers.announce_every,
+                music,
+                self.layers.voice_db,
+                self.layers.music_db,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to write: its session, name, tags and fingerprint."""
+
+    path: Path
+    session: Session
+    tags: Tags
+    fingerprint: str
+
+
+@dataclass
+class Report:
+    """What an export did."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    playlist: Path | None = None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "session"
+
+
+def _peak_spm(session: Session) -> str:
+    top = max(max(seg.spm_start, seg.spm_end) for seg in session.segments())
+    return format_spm(top)
+
+
+def jobs(target: Plan | Program, folder: Path, settings: Settings) -> list[Job]:
+    """The files an export of ``target`` writes into ``folder``, in play order.
+
+    Program sessions are named ``w01-s1-<plan>-<cadence>spm.<ext>`` (the cadence is the
+    session's highest), a plan ``<plan>-<cadence>spm.<ext>``. Raises ``PlanError`` or
+    ``OptionError`` for a session that cannot be resolved, before anything is written.
+    """
+    ext = settings.fmt
+    items: list[tuple[Plan, str, str, str]] = []  # plan, file stem, title, album
+    if isinstance(target, Program):
+        entries = list(target.sessions())
+        for w, s, plan in entries:
+            inner = target.weeks[w - 1].sessions[s - 1].plan.name
+            items.append(
+                (
+                    plan,
+                    f"w{w:02d}-s{s}-{_slug(inner)}",
+                    f"Week {w} · Session {s} · {inner}",
+                    target.name,
+                )
+            )
+    else:
+        items.append((target, _slug(target.name), target.name, "runcoach"))
+    out = []
+    count = len(items)
+    base = settings.describe() + __version__
+    for number, (plan, stem, title, album) in enumerate(items, start=1):
+        session = resolve(
+            plan,
+            spm=settings.spm,
+            breath=settings.breath,
+            sound=settings.sound,
+            rate=settings.rate,
+            countdown=settings.countdown,
+        )
+        cadence = _peak_spm(session)
+        tags = Tags(
+            title=f"{title} · {cadence} spm",
+            album=album,
+            track=f"{number}/{count}" if count > 1 else "",
+            comment=plan.description[:500],
+        )
+        digest = hashlib.sha256((repr(plan) + repr(tags) + base).encode()).hexdigest()
+        out.append(Job(folder / f"{stem}-{cadence}spm.{ext}", session, tags, digest))
+    return out
+
+
+def _read_manifest(folder: Path) -> dict[str, str]:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def is_current(job: Job, manifest: dict[str, str]) -> bool:
+    """True when ``job``'s file exists and was written for the same plan and options."""
+    return manifest.get(job.path.name) == job.fingerprint and job.path.is_file()
+
+
+_queue: Any = None  # in a worker process: where progress goes
+_busy = False  # in a worker process: a file is being written
+
+
+def _worker_init(queue: Any) -> None:
+    """Set up a worker process: progress queue; the parent alone handles Ctrl-C."""
+    global _queue
+    _queue = queue
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _worker_stop(signum: int, frame: object) -> None:
+    # Mid-file: unwind so the temporary file is removed; idle: just leave.
+    if _busy:
+        raise Cancelled()
+    os._exit(0)
+
+
+def _render(
+    job: Job, settings: Settings, progress: Callable[[int], None] | None, every: int = 1
+) -> None:
+    """Render one file, reporting progress as increments of at least ``every`` frames."""
+    last = 0
+
+    def report(done: int) -> None:
+        nonlocal last
+        if progress is not None and (done - last >= every or done == job.session.total_frames):
+            progress(done - last)
+            last = done
+
+    render_session(
+        job.session,
+        job.path,
+        settings.mix,
+        fmt=settings.fmt,
+        bitrate=settings.bitrate,
+        quality=settings.quality,
+        tags=job.tags,
+        layers=settings.layers,
+        progress=report,
+    )
+
+
+def _render_job(job: Job, settings: Settings) -> None:
+    """Render one file in a worker process, sending progress to the parent."""
+    global _busy
+    _busy = True
+    try:
+        _render(job, settings, None if _queue is None else _queue.put, every=262_144)
+    finally:
+        _busy = False
+
+
+def export(
+    target: Plan | Program,
+    folder: str | os.PathLike[str],
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_file: Callable[[Path, bool], None] | None = None,
+) -> Report:
+    """Render every session of ``target`` into ``folder`` (created if missing).
+
+    ``workers`` processes render in parallel (default: one per core; 1 renders here, in this
+    process); files already up to date are skipped unless ``force``. ``progress`` gets frames
+    rendered (increments), ``on_file`` each finished path and whether it was skipped. Raises
+    ``OutputError`` for a folder that cannot be made, and whatever a session raises (the other
+    sessions stop, and only complete files stay).
+    """
+    dest = Path(folder)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"{dest}: cannot create the folder: {err.strerror or err}") from None
+    if not dest.is_dir():
+        raise OutputError(f"{dest}: is not a folder")
+    todo = jobs(target, dest, settings)
+    manifest = {} if force else _read_manifest(dest)
+    report = Report()
+
+    def finished(job: Job) -> None:
+        manifest[job.path.name] = job.fingerprint
+        _write_json(dest / MANIFEST, manifest)
+        report.written.append(job.path)
+        if on_file is not None:
+            on_file(job.path, False)
+
+    pending = []
+    for job in todo:
+        if is_current(job, manifest):
+            report.skipped.append(job.path)
+            if progress is not None:
+                progress(job.session.total_frames)
+            if on_file is not None:
+                on_file(job.path, True)
+        else:
+            pending.append(job)
+    count = min(len(pending), max(1, workers or os.cpu_count() or 1))
+    if count <= 1:
+        for job in pending:
+            _render(job, settings, progress)
+            finished(job)
+    else:
+        _run_parallel(pending, settings, count, progress, finished)
+    report.written.sort()
+    if isinstance(target, Program) or len(todo) > 1:
+        report.playlist = write_playlist(dest / f"{_slug(target.name)}.m3u", todo)
+    return report
+
+
+def _run_parallel(
+    pending: list[Job],
+    settings: Settings,
+    count: int,
+    progress: Callable[[int], None] | None,
+    finished: Callable[[Job], None],
+) -> None:
+    context = multiprocessing.get_context()
+    queue = context.Queue()
+    pool = ProcessPoolExecutor(
+        max_workers=count, mp_context=context, initializer=_worker_init, initargs=(queue,)
+    )
+    futures = {pool.submit(_render_job, job, settings): job for job in pending}
+
+    def drain() -> None:
+        while True:
+            try:
+                frames = queue.get_nowait()
+            except Empty:
+                return
+            if progress is not None:
+                progress(frames)
+
+    try:
+        remaining = set(futures)
+        while remaining:
+            done, remaining = wait(remaining, timeout=0.1, return_when=FIRST_EXCEPTION)
+            drain()
+            for future in done:
+                error = future.exception()
+                if error is not None:
+                    raise error
+                finished(futures[future])
+        drain()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        # Workers mid-file remove their temporary files on SIGTERM; idle ones just exit.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def write_playlist(path: Path, items: list[Job]) -> Path:
+    """An extended M3U playlist of the files (relative names, UTF-8), written atomically."""
+    lines = ["#EXTM3U", f"#PLAYLIST:{path.stem}"]
+    for job in items:
+        seconds = round(job.session.total_seconds)
+        lines.append(f"#EXTINF:{seconds},{job.tags.title}")
+        lines.append(job.path.name)
+    with atomic_output(path) as handle:
+        handle.write(("\n".join(lines) + "\n").encode("utf-8"))
+    return path
+
+
+def _write_json(path: Path, data: dict[str, str]) -> None:
+    with atomic_output(path) as handle:
+        handle.write(json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def total_frames(items: list[Job]) -> int:
+    """Frames of all the files, for progress bars."""
+    return sum(job.session.total_frames for job in items)

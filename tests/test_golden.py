@@ -1,0 +1,94 @@
+"""Golden output: SHA-256 digests of the PCM that short renders produce, pinned before the mixer
+was optimised, so any change to the samples (not just to their timing) is caught.
+
+The digests cover the 16-bit PCM stream (``to_pcm16`` of every block), not the WAV file, whose
+header and trailing chunks may grow new tags without changing a sample. If a change to the sound
+is intended, update the digest in the same commit and say why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from runcoach.plans import parse_plan
+from runcoach.synth import MixOptions, blocks, to_pcm16
+from runcoach.timeline import resolve
+
+PLAN = """
+name: Golden
+spm: 170
+breath: "4:6"
+segments:
+  - {name: Walk, duration: 12s, spm: 115, breath: off, sound: clave}
+  - repeat: 2
+    segments:
+      - {name: Run, duration: 9.5s}
+      - {name: Share, duration: 7s, spm: "95%", breath: "3:2", sound: beep}
+  - {name: Count, steps: 33, spm: "+6", sound: tick}
+  - {name: Ramp, duration: 14s, spm: ["-5", "-25"], sound: cowbell}
+  - {name: Fast, duration: 6s, spm: 240, breath: "1:1"}
+  - {name: Quiet, duration: 5s, spm: 60, sound: off}
+"""
+
+STEADY = "segments: [{name: Steady, duration: 2m}]"
+
+# (plan, rate, options, start_frame) -> SHA-256 of the PCM stream
+CASES = {
+    "mono-22050": (PLAN, 22050, MixOptions(), 0),
+    "stereo-guide-16000": (PLAN, 16000, MixOptions(stereo=True, guide=True), 0),
+    "soft-48000": (PLAN, 48000, MixOptions(volume=0.5), 0),
+    "steady-44100": (STEADY, 44100, MixOptions(), 0),
+    "stereo-from-the-middle-8000": (PLAN, 8000, MixOptions(stereo=True), 123_457),
+}
+
+DIGESTS = {
+    "mono-22050": "5de7c7a629e52b8cdb9f439d7ac5a1898b50f53c6639d4fab6361e086fe0baef",
+    "stereo-guide-16000": "6b710a5393ccb08109430a949b0c4201daeff85ae62d2817d9b526ea0693f77a",
+    "soft-48000": "70361d6e99033634bed6201bec270340b0cc323c5dacf4b975d7f1ce0ea78e8e",
+    "steady-44100": "1d14c8b741fbce677d863ea58ff1f4ca297c6afcb235c0c5a73766234dcaf5f3",
+    "stereo-from-the-middle-8000": "9a63a90cb38729f7a9e3b5ac4cf1357be680553ef39b7ce0893f7897e1bb477a",
+}
+
+
+def pcm_digest(name: str, block_frames: int | None = None) -> str:
+    text, rate, options, start = CASES[name]
+    session = resolve(parse_plan(text), rate=rate)
+    kwargs = {} if block_frames is None else {"block_frames": block_frames}
+    digest = hashlib.sha256()
+    for block in blocks(session, options, start_frame=start, **kwargs):
+        digest.update(to_pcm16(block))
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_pcm_matches_the_pinned_digest(name):
+    assert pcm_digest(name) == DIGESTS[name]
+
+
+@pytest.mark.parametrize("block_frames", [1000, 4096, 65536, 1_000_000])
+def test_pcm_digest_does_not_depend_on_the_block_size(block_frames):
+    assert pcm_digest("stereo-guide-16000", block_frames) == DIGESTS["stereo-guide-16000"]
+
+
+EVENTS_DIGEST = "b0f3a581b52fc4d18ecfddba02a08d7fdae59c890182d91b8a574dd1bb9137c5"
+
+
+def events_digest() -> str:
+    """Every event of a long mixed plan at 44.1 kHz, as text."""
+    from runcoach.timeline import Step, events
+
+    text = PLAN.replace("repeat: 2", "repeat: 40")
+    session = resolve(parse_plan(text), rate=44100)
+    digest = hashlib.sha256()
+    for event in events(session):
+        if isinstance(event, Step):
+            digest.update(repr(tuple(event)).encode())
+        else:
+            digest.update(f"start {event.frame} {event.segment.index}".encode())
+    return digest.hexdigest()
+
+
+def test_events_match_the_pinned_digest():
+    assert events_digest() == EVENTS_DIGEST
