@@ -97,12 +97,22 @@ class Result:
         return statistics.median(s.cpu for s in self.samples)
 
 
+#: The children's environment: as a user's shell has it (Python may cache compiled modules).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+#: GNU time, to read a child's peak memory without counting this process's own image: a child
+#: forked from here starts with this interpreter's pages, and its ``ru_maxrss`` keeps them.
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def run_child(argv: list[str]) -> Sample:
-    """Run ``argv`` to completion; time it and read its resource usage from ``wait4``."""
-    with tempfile.TemporaryFile() as err:
+    """Run ``argv`` to completion: wall time, CPU time (``wait4``) and peak resident memory."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak:
+        full = [GNU_TIME, "-f", "%M", "-o", peak.name, *argv] if GNU_TIME else argv
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=err)
+        proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=err, env=CHILD_ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -110,9 +120,12 @@ def run_child(argv: list[str]) -> Sample:
             err.seek(0)
             message = err.read().decode(errors="replace").strip()
             raise SystemExit(f"bench: {argv[0]} failed ({proc.returncode}): {message}")
-    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
-    scale = 1 / 1024 if sys.platform != "darwin" else 1 / (1024 * 1024)
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * scale)
+        if GNU_TIME:
+            kilobytes = float(peak.read().split()[-1])
+        else:
+            # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+            kilobytes = usage.ru_maxrss / (1024 if sys.platform == "darwin" else 1)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, kilobytes / 1024)
 
 
 def runcoach_exe(given: str | None) -> str:
@@ -200,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
           f"{platform.release()}; Python {platform.python_version()}")
     print(f"  output folder: {folder}; {runs} run(s) each, alternating, median")
+    if hasattr(os, "getloadavg"):
+        print(f"  load average before: {os.getloadavg()[0]:.2f} (other work on the machine "
+              "slows every tool; the CPU column is less sensitive to it)")
+    print("  peak memory: " + ("GNU time's %M of each child" if GNU_TIME else
+          "the child's ru_maxrss (it includes this process's image; install GNU time, "
+          "apt-get install time, for exact figures)"))
     print(f"  runcoach: {exe} ({version_of([exe, '--version'])})")
     for tool in ("klick", "sox"):
         if tool not in wanted:
@@ -216,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     plan_file = work / "one-minute.yaml"
     plan_file.write_text(ONE_MINUTE_PLAN)
     try:
+        # One untimed warm-up of each command: disk caches, Python's compiled-module cache.
+        for tool in tools:
+            warm = work / f"warm-{tool}.wav"
+            run_child(command(tool, 1 if tool != "klick" else 4, warm, exe))
+            warm.unlink()
+        run_child([exe, "--help"])
         for run in range(runs):
             for m in minutes:
                 # Rotate the order each run so no tool always goes first (cold caches).
@@ -257,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{m} min {results['runcoach', m].wall / results[peer, m].wall:.2f}"
                     for m in minutes)
                 print(f"runcoach/{peer} wall-time ratio: {ratios}")
+                ratios = ", ".join(
+                    f"{m} min {results['runcoach', m].cpu / results[peer, m].cpu:.2f}"
+                    for m in minutes)
+                print(f"runcoach/{peer} CPU-time ratio:  {ratios}")
         print()
         print("start-up (what a user feels):")
         print(f"  runcoach --help                     {fmt_seconds(startup['help'].wall)} "
@@ -270,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         for peer, share in (("klick", TARGET_VS_KLICK), ("sox", TARGET_VS_SOX)):
             peer60 = results.get((peer, 60))
             if rc60 is None or peer60 is None:
-                why = "no 60-minute run" if rc60 is None or peer in tools else "not installed"
+                why = ("no 60-minute run" if rc60 is None
+                       else "not installed" if peer in wanted else "not run (--only)")
                 print(f"  60-min session <= {share:g} x {peer}'s time: n/a ({why})")
                 continue
             ok = rc60.wall <= share * peer60.wall
@@ -291,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         help_s = startup["help"].wall
         print(f"  runcoach --help < {TARGET_HELP_SECONDS:g} s: "
               f"{verdict(help_s < TARGET_HELP_SECONDS)} ({help_s:.3f} s)")
+    if hasattr(os, "getloadavg"):
+        print(f"  load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -36,7 +36,8 @@ class Capture:
     """Context manager: a FIFO-backed ALSA default device in a temporary HOME.
 
     ``stall_after``: stop reading (but keep the FIFO open) after that many bytes, as a device
-    that stops taking audio; ``close_after``: close the FIFO then, as a device that goes away.
+    that stops taking audio. ``reopen``: keep reading when the player closes the device, for
+    the next time it opens it (then :meth:`finish` ends the capture).
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class Capture:
         speed: float = 1.0,
         asoundrc: str | None = None,
         stall_after: int | None = None,
+        reopen: bool = False,
         timeout: float = 120.0,
     ) -> None:
         self.home = Path(home)
@@ -60,6 +62,8 @@ class Capture:
         self.keep = int(keep_seconds * rate * channels * 2)
         self.asoundrc = asoundrc
         self.stall_after = stall_after
+        self.reopen = reopen
+        self.opens = 0
         self.timeout = timeout
         self.data = bytearray()
         self.total = 0
@@ -93,7 +97,7 @@ class Capture:
     def finish(self, wait: float = 10.0) -> None:
         """Wait for the writer to close the FIFO (or ``wait`` seconds), then stop reading."""
         if self._thread is not None:
-            self._thread.join(wait)
+            self._thread.join(0.5 if self.reopen else wait)
             self._stop.set()
             self._thread.join(5)
         if self._error is not None:
@@ -112,6 +116,7 @@ class Capture:
             self._ready.set()
             deadline = time.monotonic() + self.timeout
             start: float | None = None
+            base = 0  # bytes read before this opening of the device
             try:
                 while not self._stop.is_set() and time.monotonic() < deadline:
                     if self.stall_after is not None and self.total >= self.stall_after:
@@ -120,7 +125,7 @@ class Capture:
                         continue
                     if start is not None:
                         allowed = int((time.monotonic() - start) * self.bytes_per_second)
-                        allowed -= self.total
+                        allowed -= self.total - base
                         if allowed <= 0:
                             time.sleep(0.002)
                             continue
@@ -135,9 +140,16 @@ class Capture:
                         if start is None:  # no writer yet
                             time.sleep(0.005)
                             continue
-                        return  # the writer closed: the device was closed
+                        if not self.reopen:
+                            return  # the writer closed: the device was closed
+                        start = None  # wait for the next opening, paced afresh
+                        continue
                     if start is None:
-                        start = self.first_byte_at = time.monotonic()
+                        start = time.monotonic()
+                        base = self.total
+                        self.opens += 1
+                        if self.first_byte_at is None:
+                            self.first_byte_at = start
                     self.total += len(chunk)
                     room = self.keep - len(self.data)
                     if room > 0:

@@ -2,7 +2,7 @@
 key reader would, through :class:`runcoach.live.Controller`. Run as a subprocess by the tests
 (its HOME points at a capturing device).
 
-    python play_driver.py PLAN RATE SCRIPT_JSON OUT_DIR
+    python play_driver.py PLAN RATE SCRIPT_JSON OUT_DIR [BACKEND]
 
 SCRIPT_JSON is a list of ``{"at": seconds, "do": command}`` (``"for": seconds`` with ``pause``
 resumes after that long; ``"do": "stop-device"`` stops the device from outside, as a device that
@@ -31,9 +31,10 @@ def main() -> int:
     rate = int(rate_text)
     script = json.loads(script_text)
     out = Path(out_text)
+    backend = sys.argv[5] if len(sys.argv) > 5 else "alsa"
     session = resolve(load_plan(plan_path), rate=rate)
     options = MixOptions()
-    stream = open_stream(backend="alsa", device=None, rate=rate, channels=1)
+    stream = open_stream(backend=backend, device=None, rate=rate, channels=1)
     controller = Controller(session, options, stream)
     fired: list[dict[str, object]] = []
 

@@ -16,6 +16,7 @@ Profiles (``HYPOTHESIS_PROFILE``): ``ci`` (few examples, derandomized; chosen wh
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import ROUND_HALF_EVEN, Decimal, getcontext
 from fractions import Fraction
@@ -215,7 +216,7 @@ def test_valid_plans_keep_the_timing_rules(generated, rate):
         assert starts[index] == start
         frames = steps.get(index, [])
         assert len(frames) == count, f"segment {index}"
-        assert all(b > a for a, b in zip(frames, frames[1:])), f"segment {index} not rising"
+        assert all(b > a for a, b in itertools.pairwise(frames)), f"segment {index} not rising"
         for k in {0, 1, count // 2, count - 1}:  # spot checks against the closed forms
             if 0 <= k < count:
                 assert frames[k] == start + ramp_frame(k, s0, s1, seconds, rate)
@@ -245,7 +246,8 @@ def test_short_plans_render_to_their_declared_length(generated, stereo, block_fr
 # --- broken plans ------------------------------------------------------------------------------
 
 BAD_VALUES: dict[str, list[Any]] = {
-    "spm": [0, 59, 241, 1000, -170, "fast", "170 spm", "+", "%", "1e3", [], [170], [1, 2, 3],
+    "spm": [0, 59, 241, 1000, -170, "fast", "170 spm", "+", "%", "1e3", "+200", "-100", "300%",
+            [], [170], [1, 2, 3],
             {"a": 1}, True, ["+5", "x"], [[170], 170]],
     "duration": ["0s", "-1m", "abc", 0, "25h", "1m1h", "90", True, [], {"m": 1}, "1:60:00",
                  "s", "1.s"],

@@ -258,10 +258,6 @@ def test_pause_inserts_silence_and_loses_nothing(small):
     controller = Controller(small, MixOptions(), stream, poll_seconds=0)
     stream.hooks.append((RATE, controller.toggle_pause))
     count = {"n": 0}
-
-    def resume_later() -> None:  # after 10 checks of silence
-        count["n"] += 1
-
     original = stream.check
 
     def check() -> None:

@@ -45,10 +45,10 @@ name: Controls
 spm: 170
 breath: "4:6"
 segments:
-  - {name: Run, duration: 6s}
-  - {name: Walk, duration: 6s, spm: 115}
-  - {name: Jog, duration: 4s, spm: "-10"}
-  - {name: Strides, duration: 3s, spm: ["-5", "+5"]}
+  - {name: Run, duration: 4s}
+  - {name: Walk, duration: 3s, spm: 115}
+  - {name: Jog, duration: 3s, spm: "-10"}
+  - {name: Strides, duration: 2s, spm: ["-5", "+5"]}
 """
 
 
@@ -118,13 +118,12 @@ def test_controls_show_in_the_captured_audio(tmp_path):
     """Pause, cadence, breath, skip and back, pressed through the controller the keys call."""
     plan = _write_plan(tmp_path, CONTROLS, "controls.yaml")
     script = [
-        {"at": 1.0, "do": "pause", "for": 0.6},
-        {"at": 2.0, "do": "faster"},
-        {"at": 3.0, "do": "breath"},
-        {"at": 4.0, "do": "next"},
-        {"at": 6.0, "do": "back"},
-        {"at": 6.1, "do": "back"},
-        {"at": 9.0, "do": "slower"},
+        {"at": 0.5, "do": "pause", "for": 0.8},
+        {"at": 1.0, "do": "faster"},
+        {"at": 1.8, "do": "breath"},
+        {"at": 2.4, "do": "next"},
+        {"at": 3.0, "do": "back"},
+        {"at": 5.0, "do": "slower"},
     ]
     with Capture(tmp_path / "home", rate=RATE) as cap:
         done = subprocess.run(
@@ -146,7 +145,9 @@ def test_controls_show_in_the_captured_audio(tmp_path):
     while captured[end] == 0:
         end += 1
     gap = end - start
-    assert gap >= 0.5 * 0.6 * RATE  # about the pause's length of silence (at least half)
+    # Silence for the pause: its length in the capture is only roughly the pause's, since
+    # this device takes audio in bursts of a quarter second.
+    assert gap >= 0.25 * 0.8 * RATE
     assert start <= paused_at + RATE // 2
     assert np.array_equal(captured[start:end], np.zeros(gap, dtype="<i2"))
     assert np.array_equal(captured[:start], expected[:start])
@@ -157,18 +158,21 @@ def test_controls_show_in_the_captured_audio(tmp_path):
     segs = result["segments"]
     # faster: the rest of the run at 171 spm, clicks spaced for 171 in the audio itself.
     cut = cuts[1]
-    assert [s for s in segs[1] if s[1] == cut][0][:1] + [segs[1][1][3]] == ["Run", 171.0]
+    rest = next(s for s in segs[1] if s[1] == cut)
+    assert (rest[0], rest[3]) == ("Run", 171.0)
     audio = np.delete(captured, np.s_[start:end]).astype(np.float64)[:, None] / 32767
     clicks = onsets(audio[cut : cuts[2]])
-    assert list(clicks[:3]) == [round(k * 60 * RATE / 171) for k in range(3)]
+    assert len(clicks) >= 2
+    assert list(clicks) == [round(k * 60 * RATE / 171) for k in range(len(clicks))]
     # breath: the rest of the run breathes 3:3.
     assert [s[4] for s in segs[2] if s[1] == cuts[2]] == ["3:3"]
     # next: the walk starts at the cut, with its first step and the "slower" cue.
     assert [s[0] for s in segs[3] if s[1] == cuts[3]] == ["Walk"]
     assert onsets(audio[cuts[3] - 10 : cuts[3] + 10])[0] == 10
-    # back twice: restart the walk, then back to the run before it.
-    assert [s[0] for s in segs[5] if s[1] >= cuts[5]] == ["Run", "Walk", "Jog", "Strides"]
-    # slower: the base drops to 170 again (the run is back at its plan cadence).
+    # back, early in the walk: back to the run before it, then on as planned.
+    assert [s[0] for s in segs[4] if s[1] >= cuts[4]] == ["Run", "Walk", "Jog", "Strides"]
+    # slower: the base drops back to 170 from the next step of the replayed run.
+    assert [s[3] for s in segs[5] if s[1] == cuts[5]] == [170.0]
     assert result["summary"]["completed"] is True
     assert result["summary"]["skipped"] == 1
 
@@ -239,6 +243,13 @@ def test_list_devices(runcoach_exe, tmp_path):
     assert any(line.split()[:2] == ["alsa", "null"] for line in done.stdout.splitlines())
 
 
+def _controlling_terminal() -> None:
+    """In the child, after setsid: make the pty its terminal, so Ctrl-C sends SIGINT."""
+    import fcntl
+
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class _Terminal:
     """The command in a pseudo-terminal: what it prints is read as it comes."""
 
@@ -248,7 +259,8 @@ class _Terminal:
         self.saved = termios.tcgetattr(self.slave)
         env = dict(env, COLUMNS="60", LINES="20", TERM="xterm-256color")
         self.proc = subprocess.Popen(args, stdin=self.slave, stdout=self.slave,
-                                     stderr=self.slave, env=env, start_new_session=True)
+                                     stderr=self.slave, env=env, start_new_session=True,
+                                     preexec_fn=_controlling_terminal)
         self.output = bytearray()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -81,13 +81,17 @@ class PlainDisplay:
         self._out = out
         self._segment: tuple[int, int] | None = None
         self._note = 0
+        self._header: str | None = None
 
     def start(self, header: str) -> None:
-        """Print the line that opens the session."""
-        self._write(header)
+        """Keep the line that opens the session: it is printed once sound has started."""
+        self._header = header
 
     def update(self, status: Status) -> None:
         """Print a line when a new segment starts or a live change happens."""
+        if self._header is not None:
+            self._write(self._header)
+            self._header = None
         if status.note_serial != self._note and status.note:
             self._note = status.note_serial
             self._write(f"{_clock(status.position, status.rate)}  {status.note}")
@@ -158,34 +162,51 @@ def panel(status: Status, *, keys: bool, width: int = PANEL_WIDTH) -> Renderable
 
 
 class LiveDisplay:
-    """The rich Live panel, redrawn on each update; the summary stays below it."""
+    """The rich Live panel, redrawn on each update; the summary stays below it.
 
-    def __init__(self, console: Console, *, keys: bool) -> None:
-        self._console = console
+    rich is imported and the panel drawn at the first update, once sound has started.
+    """
+
+    def __init__(self, *, keys: bool) -> None:
         self._keys = keys
+        self._console: Console | None = None
         self._live: Live | None = None
-        self._width = min(PANEL_WIDTH, console.width)
+        self._closed = False
 
     def start(self, header: str) -> None:
-        """Start drawing (the header is the panel's title, so nothing is printed)."""
+        """Nothing yet: the panel (whose title is the header) appears at the first update."""
+
+    def _begin(self) -> Live:
+        from rich.console import Console
         from rich.live import Live
 
+        self._console = Console(highlight=False)
         self._live = Live(console=self._console, auto_refresh=False, transient=False)
         self._live.start()
+        return self._live
 
     def update(self, status: Status) -> None:
         """Redraw the panel."""
-        if self._live is not None:
-            self._live.update(panel(status, keys=self._keys, width=self._width), refresh=True)
+        if self._closed:
+            return
+        live = self._live or self._begin()
+        assert self._console is not None
+        width = min(PANEL_WIDTH, self._console.width)
+        live.update(panel(status, keys=self._keys, width=width), refresh=True)
 
     def finish(self, summary: Summary) -> None:
         """Stop drawing and print the summary."""
         self.close()
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False)
         for line in summary_lines(summary):
             self._console.print(line, highlight=False)
 
     def close(self) -> None:
         """Stop drawing (restores the cursor); safe to call twice."""
+        self._closed = True
         live, self._live = self._live, None
         if live is not None:
             live.stop()

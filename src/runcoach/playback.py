@@ -160,7 +160,32 @@ def _silence_alsa() -> None:
     asound.snd_lib_error_set_handler(_quiet_handler)
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence what C libraries print while a device opens (libjack's "Cannot connect …"):
+    the user gets our one line instead."""
+    import os
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _miniaudio() -> Any:
+    import os
+
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")
     try:
         import miniaudio
     except ImportError as err:  # a broken install: the wheel is a dependency
@@ -221,7 +246,8 @@ def _context(host: str) -> Iterator[Any]:
         raise PlaybackError("not built into this miniaudio")
     wanted = ffi.new("ma_backend[]", [enum.value])
     ctx = ffi.new("ma_context *")
-    result = lib.ma_context_init(wanted, 1, ffi.NULL, ctx)
+    with _quiet_stderr():
+        result = lib.ma_context_init(wanted, 1, ffi.NULL, ctx)
     if result != lib.MA_SUCCESS:
         raise PlaybackError(_result_name(result))
     try:
@@ -400,19 +426,20 @@ class MiniaudioStream(_QueueStream):
         if not wanted:
             raise PlaybackError(f"{self.backend} is not built into this miniaudio; {RENDER_HINT}")
         try:
-            dev = miniaudio.PlaybackDevice(
-                output_format=miniaudio.SampleFormat.SIGNED16,
-                nchannels=self.channels,
-                sample_rate=self.rate,
-                buffersize_msec=self.period_ms,
-                callback_periods=self.periods,
-                device_id=dev_id,
-                backends=wanted,
-                app_name="runcoach",
-            )
+            with _quiet_stderr():
+                dev = miniaudio.PlaybackDevice(
+                    output_format=miniaudio.SampleFormat.SIGNED16,
+                    nchannels=self.channels,
+                    sample_rate=self.rate,
+                    buffersize_msec=self.period_ms,
+                    callback_periods=self.periods,
+                    device_id=dev_id,
+                    backends=wanted,
+                    app_name="runcoach",
+                )
         except miniaudio.MiniaudioError as err:
-            no_device = "no audio device found" if self.device_name is None else "cannot open"
-            error = _check(err, f"{no_device}: cannot open {where} ({'/'.join(hosts)})")
+            lead = "no audio device found: " if self.device_name is None else ""
+            error = _check(err, f"{lead}cannot open {where} ({'/'.join(hosts)})")
             if self.device_name is not None:
                 error.exit_code = OptionError.exit_code
             raise error from None

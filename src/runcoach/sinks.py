@@ -45,16 +45,27 @@ def check_destination(path: str | os.PathLike[str]) -> Path:
     dest = Path(path)
     if str(path) == "":
         raise OutputError("no output file given")
-    if dest.is_dir():
-        raise OutputError(f"{dest}: is a folder; give a file name such as {dest / 'run.wav'}")
-    folder = dest.parent
-    if not folder.exists():
-        raise OutputError(f"{dest}: the folder {folder} does not exist")
-    if not folder.is_dir():
-        raise OutputError(f"{dest}: {folder} is not a folder")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"{dest}: cannot write in {folder} (permission denied)")
+    try:
+        if dest.is_dir():
+            raise OutputError(f"{dest}: is a folder; give a file name such as {dest / 'run.wav'}")
+        folder = dest.parent
+        if not folder.exists():
+            raise OutputError(f"{dest}: the folder {folder} does not exist")
+        if not folder.is_dir():
+            raise OutputError(f"{dest}: {folder} is not a folder")
+        if not os.access(folder, os.W_OK):
+            why = "the file system is read-only" if _read_only(folder) else "permission denied"
+            raise OutputError(f"{dest}: cannot write in {folder} ({why})")
+    except OSError as err:  # e.g. a name too long for the file system, a symbolic link loop
+        raise OutputError(f"{dest}: {_describe(err)}") from None
     return dest
+
+
+def _read_only(folder: Path) -> bool:
+    """True when ``folder`` is on a file system mounted read-only."""
+    if not hasattr(os, "statvfs"):  # pragma: no cover - Windows
+        return False
+    return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
 
 
 @contextlib.contextmanager

@@ -7,15 +7,38 @@ import signal
 import sys
 
 from runcoach.cli import export, plans, play, render  # noqa: F401  (registers the commands)
-from runcoach.cli._common import Interrupted, _on_sigterm, app
+from runcoach.cli._common import Interrupted, app
 from runcoach.errors import ExitCode
 
 __all__ = ["app", "main"]
 
+#: Signals that stop a command cleanly: Ctrl-C, ``kill``, and a terminal that closes.
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _stop(signum: int, frame: object) -> None:
+    """Interrupt the command on the first stop signal and ignore the ones after it, so a second
+    Ctrl-C cannot cut short the clean-up the first one started (removing a half-written file)."""
+    for sig in _STOP_SIGNALS:
+        # A Python no-op, not SIG_IGN: a signal already caught but not yet handled would then
+        # raise "ignored due to race condition".
+        signal.signal(sig, _ignore)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Interrupted()
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """Swallow a stop signal that comes after the first."""
+
 
 def main() -> None:
     """Entry point of the ``runcoach`` console script."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    for sig in _STOP_SIGNALS:
+        if signal.getsignal(sig) is not signal.SIG_IGN:  # keep what nohup or `&` asked for
+            signal.signal(sig, _stop)
     if hasattr(signal, "SIGXFSZ"):
         # Past a file size limit, make writes fail with EFBIG (reported) instead of killing us.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -19,10 +19,12 @@ from runcoach.cli._common import (
     Interrupted,
     PlanOpt,
     RateOpt,
+    SessionOpt,
     SoundOpt,
     SpmOpt,
     StereoOpt,
     VolumeOpt,
+    WeekOpt,
     _fail,
     _load,
     _session,
@@ -143,6 +145,8 @@ def _list_devices(backend: str | None) -> None:
 @app.command()
 def play(
     plan: PlanOpt = None,
+    week: WeekOpt = None,
+    session_number: SessionOpt = None,
     spm: SpmOpt = None,
     duration: DurationOpt = None,
     breath: BreathOpt = None,
@@ -183,8 +187,7 @@ def play(
 ) -> None:
     """Play a session live, with a display and keys to pause, skip and change the cadence.
 
-    Keys: space pause/resume · n or → next segment · p or ← restart / previous segment ·
-    + / - base cadence ±1 spm · b breath pattern · q quit.
+    Keys: space pause · n/→ next segment · p/← back · +/- cadence · b breath · q quit.
 
     Examples:
 
@@ -193,6 +196,8 @@ def play(
       runcoach play --plan my-plan.yaml --start-at "Run"
 
       runcoach play --spm 175 --duration 20m --breath 4:6
+
+      runcoach play --plan return-to-run --week 3 --session 2 --spm 168
     """
     explicit_backend = backend if backend != "miniaudio" else None
     try:
@@ -204,7 +209,7 @@ def play(
             return
         if not 0.0 <= volume <= 1.0:
             raise OptionError(f"--volume must be between 0 and 1, got {volume}")
-        the_plan = _load(plan, duration, spm)
+        the_plan = _load(plan, duration, spm, week=week, session=session_number)
         session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
         from runcoach.live import start_frame_for
 
@@ -225,9 +230,10 @@ def _header(session: Session, start: int, stereo: bool, host: str) -> str:
     from runcoach.plans.model import format_seconds, format_spm
 
     at = f" from {format_seconds(start // session.rate)}" if start else ""
+    count = session.segment_count
     return (
         f"Playing {session.plan.name}{at}: {format_seconds(session.total_seconds)}, "
-        f"{session.segment_count} segments, base {format_spm(session.base_spm)} spm, "
+        f"{count} segment{'s' if count != 1 else ''}, base {format_spm(session.base_spm)} spm, "
         f"breath {session.breath}, {session.rate / 1000:g} kHz "
         f"{'stereo' if stereo else 'mono'}, {host}"
     )
@@ -243,8 +249,6 @@ def _play(
     volume: float,
     guide: bool,
 ) -> ExitCode:
-    from rich.console import Console
-
     from runcoach.display import LiveDisplay, PlainDisplay
     from runcoach.live import Controller
     from runcoach.playback import open_stream
@@ -258,12 +262,10 @@ def _play(
         channels=options.channels,
         start_frame=start,
     )
-    keys = sys.stdin.isatty() and sys.stdout.isatty()
-    display: LiveDisplay | PlainDisplay
-    if sys.stdout.isatty():
-        display = LiveDisplay(Console(highlight=False), keys=keys)
-    else:
-        display = PlainDisplay(sys.stdout)
+    keys = sys.stdin.isatty()
+    display: LiveDisplay | PlainDisplay = (
+        LiveDisplay(keys=keys) if sys.stdout.isatty() else PlainDisplay(sys.stdout)
+    )
     controller = Controller(
         session,
         options,
