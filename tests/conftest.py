@@ -64,7 +64,7 @@ def _hypothesis_profiles() -> None:
                               print_blob=True, suppress_health_check=quiet)
     settings.register_profile("dev", max_examples=150, deadline=None,
                               suppress_health_check=quiet)
-    settings.register_profile("long", max_examples=20_000, deadline=None, print_blob=True,
+    settings.register_profile("long", max_examples=2_000, deadline=None, print_blob=True,
                               suppress_health_check=quiet)
     default = "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))

@@ -294,7 +294,7 @@ class _Builder:
             )
         if values["steps"] is not None:
             text = str(values["steps"]).strip()
-            if not text.isdigit():
+            if not (text.isascii() and text.isdigit()):
                 raise self.fail(
                     f"must be a whole number of steps above 0, got {text!r}",
                     lines["steps"],
