@@ -136,5 +136,7 @@ def test_resolve_then_write_streams_blocks(tmp_path):
 
     render_session(session, tmp_path / "long.wav", progress=seen.append)
     assert seen[-1] == session.total_frames
+    from runcoach.rendering import WAV_BLOCK_FRAMES
+
     steps = np.diff([0, *seen])
-    assert max(steps) <= 16384
+    assert max(steps) <= WAV_BLOCK_FRAMES

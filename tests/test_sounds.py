@@ -97,3 +97,11 @@ def test_guide_tone_is_the_same_whatever_the_split():
     assert np.array_equal(whole, parts)
     assert not whole[:1000].any() and not whole[20000:].any()
     assert float(np.max(np.abs(whole))) <= 1.0
+
+
+def test_stored_tick_noise_is_the_seeded_generator_output():
+    # The table replaces numpy.random at start-up; it must be exactly what the seed gives.
+    from runcoach.metronome import _noise
+
+    assert np.array_equal(_noise(), np.random.default_rng(3).standard_normal(2304))
+    assert len(_noise()) >= int(0.012 * 192000)

@@ -8,7 +8,6 @@ an interrupted export leaves only complete files behind.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -170,13 +169,16 @@ def is_current(job: Job, manifest: dict[str, str]) -> bool:
 
 
 _queue: Any = None  # in a worker process: where progress goes
+_stop_event: Any = None  # in a worker process: set by the parent to stop every worker
 _busy = False  # in a worker process: a file is being written
 
 
-def _worker_init(queue: Any) -> None:
-    """Set up a worker process: progress queue; the parent alone handles Ctrl-C."""
-    global _queue
+def _worker_init(queue: Any, stop: Any) -> None:
+    """Set up a worker process: progress queue and stop event; the parent alone handles
+    Ctrl-C (it sets the stop event, and each worker stops at its next block)."""
+    global _queue, _stop_event
     _queue = queue
+    _stop_event = stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stop)
     if hasattr(signal, "SIGXFSZ"):
@@ -218,9 +220,18 @@ def _render(
 def _render_job(job: Job, settings: Settings) -> None:
     """Render one file in a worker process, sending progress to the parent."""
     global _busy
+
+    def progress(frames: int) -> None:
+        if _stop_event is not None and _stop_event.is_set():
+            raise Cancelled()
+        if _queue is not None:
+            _queue.put(frames)
+
+    if _stop_event is not None and _stop_event.is_set():
+        return
     _busy = True
     try:
-        _render(job, settings, None if _queue is None else _queue.put, every=262_144)
+        _render(job, settings, progress, every=1)
     finally:
         _busy = False
 
@@ -293,8 +304,9 @@ def _run_parallel(
 ) -> None:
     context = multiprocessing.get_context()
     queue = context.Queue()
+    stop = context.Event()
     pool = ProcessPoolExecutor(
-        max_workers=count, mp_context=context, initializer=_worker_init, initargs=(queue,)
+        max_workers=count, mp_context=context, initializer=_worker_init, initargs=(queue, stop)
     )
     futures = {pool.submit(_render_job, job, settings): job for job in pending}
 
@@ -319,12 +331,11 @@ def _run_parallel(
                 finished(futures[future])
         drain()
     except BaseException:
+        # Workers stop at their next block, removing their temporary files; queued sessions
+        # never start. Then the pool ends as usual.
+        stop.set()
         for future in futures:
             future.cancel()
-        # Workers mid-file remove their temporary files on SIGTERM; idle ones just exit.
-        for process in list(getattr(pool, "_processes", {}).values()):
-            with contextlib.suppress(OSError):
-                process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

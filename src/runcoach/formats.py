@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -276,6 +276,20 @@ def wav_trailer(tags: Tags, chapters: Sequence[Chapter]) -> bytes:
     return b"".join(parts)
 
 
+def _wav_head(rate: int, channels: int, total_frames: int, trailer: bytes) -> bytes:
+    data_bytes = total_frames * channels * 2
+    riff = 4 + (8 + 16) + (8 + data_bytes + (data_bytes & 1)) + len(trailer)
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * channels * 2, channels * 2, 16)
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff)
+        + b"WAVE"
+        + _chunk(b"fmt ", fmt)
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )
+
+
 def _write_wav(
     path: Path,
     blocks: Iterator[np.ndarray],
@@ -289,21 +303,61 @@ def _write_wav(
 ) -> None:
     data_bytes = total_frames * channels * 2
     trailer = wav_trailer(tags, chapters)
-    riff = 4 + (8 + 16) + (8 + data_bytes + (data_bytes & 1)) + len(trailer)
     with open(path, "wb") as handle:
-        handle.write(b"RIFF" + struct.pack("<I", riff) + b"WAVE")
-        handle.write(
-            _chunk(
-                b"fmt ",
-                struct.pack("<HHIIHH", 1, channels, rate, rate * channels * 2, channels * 2, 16),
-            )
-        )
-        handle.write(b"data" + struct.pack("<I", data_bytes))
+        handle.write(_wav_head(rate, channels, total_frames, trailer))
         for block in blocks:
             handle.write(to_pcm16(block))
         if data_bytes & 1:
             handle.write(b"\0")
         handle.write(trailer)
+
+
+def write_wav_sparse(
+    path: str | os.PathLike[str],
+    pieces: Iterable[tuple[int, list[tuple[int, np.ndarray]]]],
+    *,
+    rate: int,
+    channels: int,
+    total_frames: int,
+    tags: Tags | None = None,
+    chapters: Sequence[Chapter] = (),
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """Write a WAV from the stretches that sound (see :func:`runcoach.synth.pcm16_pieces`:
+    per block, its end frame and its (first frame, 16-bit samples) pieces), writing only those
+    and leaving the silence between them as zeros: the same bytes as :func:`write_audio`, a
+    fraction of the work (and a sparse file where the file system supports it). Atomic like
+    every writer.
+    """
+    check_encoding(
+        "wav", rate=rate, channels=channels, total_frames=total_frames, bitrate=None, quality=None
+    )
+    frame_bytes = channels * 2
+    trailer = wav_trailer(tags or Tags(), chapters)
+    with atomic_path(path) as tmp, open(tmp, "wb", buffering=0) as handle:
+        fd = handle.fileno()
+        head = _wav_head(rate, channels, total_frames, trailer)
+        start = len(head)
+        # Size the file once: writes inside it are much cheaper than writes that extend it,
+        # and the silence between sounds is then already zeros (holes, where supported).
+        os.ftruncate(fd, start + total_frames * frame_bytes + len(trailer))
+        os.pwrite(fd, head, 0)
+        done = 0
+        for end, parts in pieces:
+            for first, pcm in parts:
+                if first + len(pcm) > total_frames or pcm.shape[1:] != (channels,):
+                    raise ValueError(f"a piece at frame {first} does not fit the file")
+                # An ndarray is a buffer (no copy); typeshed's Buffer does not know it.
+                os.pwrite(
+                    fd, cast(bytes, pcm.reshape(-1).view(np.uint8)), start + first * frame_bytes
+                )
+            done = end
+            if progress is not None:
+                progress(done)
+        if done != total_frames:
+            raise ValueError(f"{done} frames written, {total_frames} announced")
+        os.pwrite(fd, trailer, start + total_frames * frame_bytes)
+    return Path(path)
 
 
 # --- FLAC and OGG ---------------------------------------------------------------------------

@@ -8,8 +8,10 @@ applies levels.
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
+from importlib import resources
 
 import numpy as np
 
@@ -114,11 +116,19 @@ def _beep(sr: int, accent: bool) -> np.ndarray:
     return _finish(y, sr, fade=0.006)
 
 
+@functools.cache
+def _noise() -> np.ndarray:
+    """Seeded white noise: ``numpy.random.default_rng(3).standard_normal(2304)``, stored with
+    the package (identical values, without the import of numpy.random at every start)."""
+    with resources.files("runcoach").joinpath("tick_noise.npy").open("rb") as handle:
+        values: np.ndarray = np.load(handle)
+    return values
+
+
 def _tick(sr: int, accent: bool) -> np.ndarray:
     t = _time(int(0.012 * sr), sr)
-    rng = np.random.default_rng(3)  # seeded: identical output every run
     freq = 5200.0 if accent else 4000.0
-    y = (np.cos(2 * np.pi * freq * t) + 0.5 * rng.standard_normal(len(t))) * np.exp(-t / 0.002)
+    y = (np.cos(2 * np.pi * freq * t) + 0.5 * _noise()[: len(t)]) * np.exp(-t / 0.002)
     return _finish(y, sr, fade=0.002)
 
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from runcoach.formats import Chapter, Tags, format_for, write_audio
+from runcoach.formats import Chapter, Tags, format_for, write_audio, write_wav_sparse
 from runcoach.layers import Layers, layered_blocks
 from runcoach.plans.model import Breath, Plan, format_spm
-from runcoach.synth import BLOCK_FRAMES, MixOptions
+from runcoach.synth import BLOCK_FRAMES, MixOptions, pcm16_pieces
 from runcoach.timeline import Session, resolve
 
 
@@ -25,6 +25,8 @@ class RenderResult:
     bytes: int
 
 
+#: Frames per block on the WAV fast path (bigger blocks, fewer Python steps; same bytes).
+WAV_BLOCK_FRAMES = 262144
 #: Files get one chapter per segment, up to this many (a 3-digit Vorbis chapter number).
 MAX_CHAPTERS = 999
 
@@ -66,9 +68,23 @@ def render_session(
     """
     options = options or MixOptions()
     kind = format_for(path, fmt)
+    layers = layers or Layers()
+    if kind == "wav" and not layers.active and bitrate is None and quality is None:
+        # The fast path: only the stretches that sound are converted and written.
+        dest = write_wav_sparse(
+            path,
+            pcm16_pieces(session, options, block_frames=WAV_BLOCK_FRAMES),
+            rate=session.rate,
+            channels=options.channels,
+            total_frames=session.total_frames,
+            tags=tags or default_tags(session),
+            chapters=chapters_of(session),
+            progress=progress,
+        )
+        return RenderResult(dest, session, options.channels, dest.stat().st_size)
     dest = write_audio(
         path,
-        layered_blocks(session, options, layers or Layers(), block_frames=block_frames),
+        layered_blocks(session, options, layers, block_frames=block_frames),
         fmt=kind,
         rate=session.rate,
         channels=options.channels,

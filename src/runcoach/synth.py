@@ -11,7 +11,9 @@ and the guide tone all at once) peaks at -1 dBFS: the output never clips.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,10 +99,11 @@ class SoundBank:
         options.check()
         # The default levels fix the loudness (the same for every session); adjusted levels
         # change one kind of sound against that, scaled down only if they would pass -1 dBFS.
-        _, reference = self._sounds(sr, options.levels, options.guide)
-        (clicks, breaths, signals), worst = self._sounds(
-            sr, options.adjusted_levels(), options.guide
-        )
+        adjusted = options.adjusted_levels()
+        (clicks, breaths, signals), worst = self._sounds(sr, adjusted, options.guide)
+        reference = worst
+        if adjusted != options.levels:
+            _, reference = self._sounds(sr, options.levels, options.guide)
         gain = np.float32(options.volume * PEAK_LIMIT / max(reference, worst))
         self.clicks = {key: value * gain for key, value in clicks.items()}
         self.breath = {key: value * gain for key, value in breaths.items()}
@@ -204,6 +207,75 @@ def blocks(
     started earlier are heard from their middle, as if the session had run from the start).
     Raises ``ValueError`` for a bad block size or start.
     """
+    for b0, b1, pieces in _mixed(
+        session, options, block_frames=block_frames, start_frame=start_frame
+    ):
+        out = np.zeros((b1 - b0, (options or MixOptions()).channels), dtype=np.float32)
+        for first, samples in pieces:
+            out[first - b0 : first - b0 + len(samples)] = samples
+        yield out
+
+
+def pcm16_pieces(
+    session: Session,
+    options: MixOptions | None = None,
+    *,
+    block_frames: int = BLOCK_FRAMES,
+) -> Iterator[tuple[int, list[tuple[int, np.ndarray]]]]:
+    """The session as 16-bit PCM where it sounds: for each block, its end frame and its
+    sounding stretches as (first frame, ``<i2`` samples ``(frames, channels)``); everything
+    else is zeros. The same samples as :func:`to_pcm16` of :func:`blocks`, computed and
+    converted only where there is sound (most of a session is silence): the fast path of WAV
+    export, which seeks over the silence.
+    """
+    for _, b1, pieces in _mixed(
+        session, options, block_frames=block_frames, finish=_finish_pcm16, reuse=256
+    ):
+        yield b1, pieces
+
+
+def _finish_pcm16(samples: np.ndarray) -> np.ndarray:
+    # The mixer already clipped these samples to the ceiling (inside -1..1), so scaling and
+    # rounding give exactly what to_pcm16 gives.
+    np.multiply(samples, _PCM_SCALE, out=samples)
+    np.rint(samples, out=samples)
+    pcm: np.ndarray = samples.astype("<i2")
+    return pcm
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping union of ``[lo, hi)`` spans."""
+    if len(spans) <= 1:
+        return spans
+    spans.sort()
+    merged = [spans[0]]
+    for lo, hi in spans[1:]:
+        last_lo, last_hi = merged[-1]
+        if lo <= last_hi:
+            merged[-1] = (last_lo, max(last_hi, hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _mixed(
+    session: Session,
+    options: MixOptions | None = None,
+    *,
+    block_frames: int = BLOCK_FRAMES,
+    start_frame: int = 0,
+    finish: Callable[[np.ndarray], np.ndarray] | None = None,
+    reuse: int = 0,
+) -> Iterator[tuple[int, int, list[tuple[int, np.ndarray]]]]:
+    """The mixer: for each block ``[b0, b1)``, the stretches that sound, as (first frame,
+    float32 samples ``(frames, channels)``), in order and not overlapping; the rest of the
+    block is silence. Only sounding stretches are ever allocated or computed.
+
+    ``finish`` turns each stretch into what is yielded (e.g. 16-bit PCM). With ``reuse`` > 0,
+    that many finished stretches are remembered by exactly what sounds in them (which sounds,
+    from which sample, where): a stretch made of the same is the same, so it is not mixed
+    again. Such remembered stretches are shared: consumers must not change them.
+    """
     options = options or MixOptions()
     if block_frames < 1:
         raise ValueError(f"block_frames must be at least 1, got {block_frames}")
@@ -232,12 +304,12 @@ def blocks(
             keep_alive.append(samples)
         return found
 
+    cache: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
     stream = events(session)
     upcoming = next(stream, None)
     b0 = start_frame
     while b0 < total:
         b1 = min(b0 + block_frames, total)
-        out = np.zeros((b1 - b0, channels), dtype=np.float32)
         while upcoming is not None and upcoming.frame < b1:
             if isinstance(upcoming, Step):
                 frame = upcoming.frame
@@ -246,37 +318,64 @@ def blocks(
                 if guide and upcoming.breath is not None:
                     spans.append((upcoming.breath, frame, upcoming.breath_end))
             upcoming = next(stream, None)
-        # The stretch of this block that any sound touches: only it can need clipping.
-        touched_lo, touched_hi = b1, b0
+        # Where this block sounds: the union of the sounds' and guide phases' stretches.
+        touched = [
+            (max(first, b0), min(end, b1)) for first, end, _ in active if first < b1 and end > b0
+        ]
+        touched += [
+            (max(first, b0), min(end, b1)) for _, first, end in spans if first < b1 and end > b0
+        ]
+        merged = _merge(touched)
+        starts = [lo for lo, _ in merged]
+        # What sounds in each stretch, in event order: (sound, from sample, at, length).
+        parts_of: list[list[tuple[tuple[np.ndarray, ...], int, int, int]]] = [[] for _ in merged]
         if active:
             keep = []
             for first, end, parts in active:
                 lo, hi = max(first, b0), min(end, b1)
                 if lo < hi:
-                    touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
-                    for channel, part in enumerate(parts):
-                        out[lo - b0 : hi - b0, channel] += part[lo - first : hi - first]
+                    at = bisect_right(starts, lo) - 1
+                    parts_of[at].append((parts, lo - first, lo - starts[at], hi - lo))
                 if end > b1:
                     keep.append((first, end, parts))
             active = keep
+        tones: list[list[tuple[Phase, int, int, int, int]]] = [[] for _ in merged]
         if spans:
             live = []
             for phase, first, end in spans:
                 lo, hi = max(first, b0), min(end, b1)
                 if lo < hi:
-                    touched_lo, touched_hi = min(touched_lo, lo), max(touched_hi, hi)
-                    tone = (
-                        _breath.guide(phase, first, end, lo, hi, sr=session.rate) * bank.guide_gain
-                    )
-                    out[lo - b0 : hi - b0] += tone[:, None]
+                    tones[bisect_right(starts, lo) - 1].append((phase, first, end, lo, hi))
                 if end > b1:
                     live.append((phase, first, end))
             spans = live
-        if touched_lo < touched_hi:
+        pieces = []
+        for index, (lo, hi) in enumerate(merged):
+            key = None
+            if reuse and not tones[index]:
+                key = (hi - lo, *((id(p), src, at, n) for p, src, at, n in parts_of[index]))
+                found = cache.get(key)
+                if found is not None:
+                    cache.move_to_end(key)
+                    pieces.append((lo, found))
+                    continue
+            buf = np.zeros((hi - lo, channels), dtype=np.float32)
+            for parts, src, at, n in parts_of[index]:
+                for channel, part in enumerate(parts):
+                    buf[at : at + n, channel] += part[src : src + n]
+            for phase, first, end, t0, t1 in tones[index]:
+                tone = _breath.guide(phase, first, end, t0, t1, sr=session.rate) * bank.guide_gain
+                buf[t0 - lo : t1 - lo] += tone[:, None]
             # A no-op by the level budget; a guard for odd plans (two steps on one frame).
-            touched = out[touched_lo - b0 : touched_hi - b0]
-            np.clip(touched, _FLOOR, _CEILING, out=touched)
-        yield out
+            np.minimum(buf, _CEILING, out=buf)
+            np.maximum(buf, _FLOOR, out=buf)
+            done = buf if finish is None else finish(buf)
+            if key is not None:
+                cache[key] = done
+                if len(cache) > reuse:
+                    cache.popitem(last=False)
+            pieces.append((lo, done))
+        yield b0, b1, pieces
         b0 = b1
 
 
@@ -288,14 +387,20 @@ def to_pcm16(block: np.ndarray) -> bytes:
 
     Samples are clipped to -1..1, scaled by 32767 and rounded half to even.
     """
+    data: bytes = _pcm16_array(block).tobytes()
+    return data
+
+
+def _pcm16_array(block: np.ndarray) -> np.ndarray:
+    """:func:`to_pcm16` as an ``<i2`` array of the block's shape."""
     if block.dtype != np.float32:
         scaled = np.round(np.clip(block, -1.0, 1.0) * 32767.0)
-        data: bytes = scaled.astype("<i2").tobytes()
-        return data
+        exact: np.ndarray = scaled.astype("<i2")
+        return exact
     # Same values, fewer passes: scaling first and clipping to +-32767 equals clipping to +-1
     # and scaling (the float32 product is monotonic and 32767 is exact), in one buffer.
     work = np.multiply(block, _PCM_SCALE)
     np.clip(work, -_PCM_SCALE, _PCM_SCALE, out=work)
     np.rint(work, out=work)
-    pcm: bytes = work.astype("<i2").tobytes()
+    pcm: np.ndarray = work.astype("<i2")
     return pcm

@@ -180,7 +180,6 @@ def _load(
 ) -> Plan:
     """The plan to play: ``--plan`` (a program's session with ``--week``/``--session``), or one
     steady segment of ``--duration``. Relative cadences still follow ``spm`` in ``_session``."""
-    from runcoach.plans.loader import load_plan
     from runcoach.plans.model import DEFAULT_SPM, Plan, Segment, format_spm, parse_duration
 
     if plan is not None and duration is not None:
@@ -194,6 +193,8 @@ def _load(
             "(e.g. --plan return-to-run --week 1 --session 1)"
         )
     if plan is not None:
+        from runcoach.plans.loader import load_plan  # YAML only when there is a plan to read
+
         return load_plan(plan, week=week, session=session)
     if duration is None:
         raise OptionError(
