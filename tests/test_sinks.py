@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from runcoach.errors import OptionError, OutputError
+from runcoach.formats import write_audio
 from runcoach.plans import parse_plan
 from runcoach.rendering import render
-from runcoach.sinks import atomic_output, write_wav
+from runcoach.sinks import atomic_output
 from runcoach.timeline import resolve
 
 
@@ -24,22 +25,30 @@ def tone_blocks(frames: int, channels: int, size: int = 1000) -> Iterator[np.nda
     y = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     data = np.repeat(y[:, None], channels, axis=1)
     for i in range(0, frames, size):
-        yield data[i:i + size]
+        yield data[i : i + size]
 
 
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("frames", [1, 999, 8000])
 def test_wav_round_trips_through_the_standard_library(tmp_path, channels, frames):
     path = tmp_path / "t.wav"
-    write_wav(path, tone_blocks(frames, channels), rate=8000, channels=channels,
-              total_frames=frames)
+    write_audio(
+        path,
+        tone_blocks(frames, channels),
+        fmt="wav",
+        rate=8000,
+        channels=channels,
+        total_frames=frames,
+    )
     with wave.open(str(path)) as w:
         assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (channels, 8000, 2)
         assert w.getnframes() == frames
         data = np.frombuffer(w.readframes(frames), "<i2").reshape(-1, channels)
     expected = np.round(0.5 * np.sin(2 * np.pi * 440 * np.arange(frames) / 8000) * 32767)
     assert np.array_equal(data[:, 0], expected.astype(np.int16))
-    assert path.stat().st_size == 44 + frames * channels * 2 + ((frames * channels * 2) & 1)
+    # The PCM follows the canonical 44-byte header; tags and chapter labels come after it.
+    raw = path.read_bytes()
+    assert raw[36:40] == b"data" and raw[44 + frames * channels * 2 :][:4] == b"LIST"
     assert [p.name for p in tmp_path.iterdir()] == ["t.wav"]
 
 
@@ -56,7 +65,7 @@ def test_interrupted_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        write_wav(dest, interrupted(), rate=8000, channels=1, total_frames=8000)
+        write_audio(dest, interrupted(), fmt="wav", rate=8000, channels=1, total_frames=8000)
     assert dest.read_bytes() == b"precious"
     assert leftovers(tmp_path) == ["run.wav"]
 
@@ -69,16 +78,19 @@ def test_failed_write_becomes_output_error_and_cleans_up(tmp_path):
         raise OSError(28, "No space left on device")
 
     with pytest.raises(OutputError, match="disk is full") as err:
-        write_wav(dest, failing(), rate=8000, channels=1, total_frames=8000)
+        write_audio(dest, failing(), fmt="wav", rate=8000, channels=1, total_frames=8000)
     assert str(dest) in str(err.value)
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize(("make", "fragment"), [
-    (lambda d: d / "missing" / "x.wav", "does not exist"),
-    (lambda d: d, "is a folder"),
-    (lambda d: (d / "file").write_text("x") and d / "file" / "x.wav", "not a folder"),
-])
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda d: d / "missing" / "x.wav", "does not exist"),
+        (lambda d: d, "is a folder"),
+        (lambda d: (d / "file").write_text("x") and d / "file" / "x.wav", "not a folder"),
+    ],
+)
 def test_bad_destinations(tmp_path, make, fragment):
     with pytest.raises(OutputError, match=fragment), atomic_output(make(tmp_path)):
         pass
@@ -109,15 +121,22 @@ def _can_mount() -> str | None:
 def test_full_disk_on_a_real_small_file_system(tmp_path, runcoach_exe):
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
         dest = disk / "run.wav"
         dest.write_bytes(b"old session")
-        proc = subprocess.run([runcoach_exe, "render", "--plan", "intervals", "-o", str(dest)],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [runcoach_exe, "render", "--plan", "intervals", "-o", str(dest)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 2
         assert "disk is full" in proc.stderr and str(dest) in proc.stderr
         assert "Traceback" not in proc.stderr

@@ -343,14 +343,14 @@ def write_wav_sparse(
         os.ftruncate(fd, start + total_frames * frame_bytes + len(trailer))
         os.pwrite(fd, head, 0)
         done = 0
+        write = os.pwrite
         for end, parts in pieces:
+            if end > total_frames or (parts and parts[0][1].shape[1:] != (channels,)):
+                raise ValueError(f"the pieces before frame {end} do not fit the file")
             for first, pcm in parts:
-                if first + len(pcm) > total_frames or pcm.shape[1:] != (channels,):
-                    raise ValueError(f"a piece at frame {first} does not fit the file")
-                # An ndarray is a buffer (no copy); typeshed's Buffer does not know it.
-                os.pwrite(
-                    fd, cast(bytes, pcm.reshape(-1).view(np.uint8)), start + first * frame_bytes
-                )
+                # An ndarray is a buffer (written without a copy); typeshed's Buffer does not
+                # know it. Pieces are C-contiguous (frames, channels) int16.
+                write(fd, cast(bytes, pcm), start + first * frame_bytes)
             done = end
             if progress is not None:
                 progress(done)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from fractions import Fraction
-from importlib import resources
 
 import numpy as np
 
@@ -120,8 +120,7 @@ def _beep(sr: int, accent: bool) -> np.ndarray:
 def _noise() -> np.ndarray:
     """Seeded white noise: ``numpy.random.default_rng(3).standard_normal(2304)``, stored with
     the package (identical values, without the import of numpy.random at every start)."""
-    with resources.files("runcoach").joinpath("tick_noise.npy").open("rb") as handle:
-        values: np.ndarray = np.load(handle)
+    values: np.ndarray = np.load(os.path.join(os.path.dirname(__file__), "tick_noise.npy"))
     return values
 
 

@@ -1,4 +1,5 @@
-"""Sinks: where blocks of audio go. File writers live here (playback backends in ``playback``).
+"""Sinks: atomic file output for every writer (the formats are in ``formats``, playback
+backends in ``playback``).
 
 Every file is written to a hidden temporary file in the destination's folder and renamed over the
 destination only once complete, so a failed or interrupted write (missing folder, full disk,
@@ -10,19 +11,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import struct
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
 from runcoach.errors import OutputError
-from runcoach.synth import to_pcm16
-
-#: The largest RIFF/WAV payload (the size fields are 32-bit).
-WAV_MAX_BYTES = 0xFFFFFFFF - 1024
 
 
 def _describe(err: OSError) -> str:
@@ -109,58 +103,3 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
 def _remove(name: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(name)
-
-
-def wav_header(*, rate: int, channels: int, frames: int, extra: int = 0) -> bytes:
-    """A 44-byte PCM16 WAV header for ``frames`` frames; ``extra`` bytes of chunks follow data."""
-    data_bytes = frames * channels * 2
-    pad = data_bytes & 1
-    riff = 4 + (8 + 16) + (8 + data_bytes + pad) + extra
-    return (
-        b"RIFF"
-        + struct.pack("<I", riff)
-        + b"WAVE"
-        + b"fmt "
-        + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16)
-        + b"data"
-        + struct.pack("<I", data_bytes)
-    )
-
-
-def write_wav(
-    path: str | os.PathLike[str],
-    blocks: Iterable[np.ndarray],
-    *,
-    rate: int,
-    channels: int,
-    total_frames: int,
-    progress: Callable[[int], None] | None = None,
-) -> Path:
-    """Stream ``blocks`` (float32, ``(frames, channels)``) into a 16-bit PCM WAV at ``path``.
-
-    The header is written first from ``total_frames``; the file appears at ``path`` only when
-    complete. ``progress`` is called with the frames written so far after each block.
-    Raises ``OutputError`` (too long for WAV, cannot write) and lets ``KeyboardInterrupt`` through
-    after cleaning up.
-    """
-    data_bytes = total_frames * channels * 2
-    if data_bytes > WAV_MAX_BYTES:
-        hours = WAV_MAX_BYTES / (rate * channels * 2 * 3600)
-        raise OutputError(
-            f"{path}: a WAV file holds at most {hours:.1f} hours at {rate} Hz "
-            f"{'stereo' if channels == 2 else 'mono'}; use a lower --sample-rate or mono"
-        )
-    dest = Path(path)
-    with atomic_output(dest) as handle:
-        handle.write(wav_header(rate=rate, channels=channels, frames=total_frames))
-        written = 0
-        for block in blocks:
-            handle.write(to_pcm16(block))
-            written += len(block)
-            if progress is not None:
-                progress(written)
-        if written != total_frames:  # pragma: no cover - a mixer bug, never a user error
-            raise RuntimeError(f"mixer produced {written} frames, expected {total_frames}")
-        if data_bytes & 1:
-            handle.write(b"\x00")
-    return dest

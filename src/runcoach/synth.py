@@ -152,20 +152,32 @@ class SoundBank:
         are bounded by their peaks.
         """
         silent = np.zeros(1, dtype=np.float32)
-        size = max(len(x) for x in [*clicks, *breaths, *signals])
+        # While a click sounds (the first ``window`` frames) all three may meet; after it, only
+        # a cue and a signal: two small searches give the same maximum as one over every
+        # combination at full length.
+        window = max(len(c) for c in clicks)
+        size = max(len(x) for x in [*breaths, *signals])
+
+        def peak(parts: tuple[np.ndarray, ...], lo: int, hi: int) -> float:
+            mix = np.zeros(max(hi - lo, 0), dtype=np.float64)
+            for part in parts:
+                piece = part[lo:hi]
+                mix[: len(piece)] += piece
+            return float(np.max(np.abs(mix))) if len(mix) else 0.0
+
         worst_start = 0.0
         worst_step = 0.0  # a click and a breath cue together, as on any later step
-        mix = np.zeros(size, dtype=np.float64)
-        for click in [silent, *clicks]:
-            for cue in [silent, *breaths]:
-                for sig in [silent, *signals]:
-                    mix[:] = 0.0
-                    for part in (click, cue, sig):
-                        mix[: len(part)] += part
-                    peak = float(np.max(np.abs(mix)))
-                    worst_start = max(worst_start, peak)
+        for cue in [silent, *breaths]:
+            for sig in [silent, *signals]:
+                late = peak((cue, sig), window, size)
+                worst_start = max(worst_start, late)
+                if sig is silent:
+                    worst_step = max(worst_step, late)
+                for click in [silent, *clicks]:
+                    early = peak((click, cue, sig), 0, window)
+                    worst_start = max(worst_start, early)
                     if sig is silent:
-                        worst_step = max(worst_step, peak)
+                        worst_step = max(worst_step, early)
         worst = worst_start
         short = signals if short_signals is None else short_signals
         tails = [float(np.max(np.abs(sig[gap:]))) for sig in short if len(sig) > gap]
@@ -329,13 +341,16 @@ def _mixed(
         starts = [lo for lo, _ in merged]
         # What sounds in each stretch, in event order: (sound, from sample, at, length).
         parts_of: list[list[tuple[tuple[np.ndarray, ...], int, int, int]]] = [[] for _ in merged]
+        keys_of: list[list[object]] = [[hi - lo] for lo, hi in merged]
         if active:
             keep = []
             for first, end, parts in active:
                 lo, hi = max(first, b0), min(end, b1)
                 if lo < hi:
                     at = bisect_right(starts, lo) - 1
-                    parts_of[at].append((parts, lo - first, lo - starts[at], hi - lo))
+                    where = (lo - first, lo - starts[at], hi - lo)
+                    parts_of[at].append((parts, *where))
+                    keys_of[at].append((id(parts), *where))
                 if end > b1:
                     keep.append((first, end, parts))
             active = keep
@@ -351,9 +366,9 @@ def _mixed(
             spans = live
         pieces = []
         for index, (lo, hi) in enumerate(merged):
-            key = None
+            key: tuple[object, ...] | None = None
             if reuse and not tones[index]:
-                key = (hi - lo, *((id(p), src, at, n) for p, src, at, n in parts_of[index]))
+                key = tuple(keys_of[index])
                 found = cache.get(key)
                 if found is not None:
                     cache.move_to_end(key)

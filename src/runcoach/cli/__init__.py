@@ -5,10 +5,33 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from importlib import import_module
+from typing import Any
 
-from runcoach.cli import export, plans, play, render  # noqa: F401  (registers the commands)
-from runcoach.cli._common import Interrupted, app
+from runcoach.cli import _common
+from runcoach.cli._common import Interrupted
 from runcoach.errors import ExitCode
+
+#: The command modules; importing one registers its command on ``app``.
+COMMANDS = ("render", "play", "export", "plans")
+
+
+def register(argv: list[str] | None = None) -> None:
+    """Register the commands on ``app``: only the one ``argv`` runs, when it names one (Typer
+    builds every registered command's options at each call: start-up is a feature), else all
+    of them (for help, completion and mistakes)."""
+    wanted = argv[0] if argv else None
+    for name in (wanted,) if wanted in COMMANDS else COMMANDS:
+        import_module(f"runcoach.cli.{name}")
+
+
+def __getattr__(name: str) -> Any:
+    # ``runcoach.cli.app`` (for CliRunner and scripts): the app with every command registered.
+    if name == "app":
+        register()
+        return _common.app
+    raise AttributeError(f"module 'runcoach.cli' has no attribute {name!r}")
+
 
 __all__ = ["app", "main"]
 
@@ -36,14 +59,18 @@ def _ignore(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Entry point of the ``runcoach`` console script."""
+    # runcoach does no linear algebra: spare numpy's BLAS its thread pool (faster start-up).
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     for sig in _STOP_SIGNALS:
         if signal.getsignal(sig) is not signal.SIG_IGN:  # keep what nohup or `&` asked for
             signal.signal(sig, _stop)
     if hasattr(signal, "SIGXFSZ"):
         # Past a file size limit, make writes fail with EFBIG (reported) instead of killing us.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    register(sys.argv[1:2])
     try:
-        app()
+        _common.app()
     except (KeyboardInterrupt, Interrupted):
         sys.stderr.write("\nruncoach: interrupted\n")
         sys.exit(int(ExitCode.INTERRUPTED))
