@@ -168,3 +168,17 @@ def test_interrupted_export_leaves_only_complete_files(runcoach_exe, tmp_path, s
     assert leftovers == []
     for path in folder.glob("*.mp3"):  # whatever finished is complete
         assert soundfile.info(str(path)).frames > 0
+
+
+def test_full_disk_during_an_export_stops_cleanly(runcoach_exe, tmp_path):
+    import resource
+
+    def limit() -> None:  # every worker inherits it: the first session that outgrows it fails
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000_000, 20_000_000))
+
+    out = subprocess.run([runcoach_exe, "export", "return-to-run", "out", "--format", "wav",
+                          "-r", "8000", "--no-voice", "--jobs", "2"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    assert out.returncode == 2, out.stderr
+    assert "file size limit" in out.stderr and out.stderr.count("\n") == 1
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.endswith(".part")]
