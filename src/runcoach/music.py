@@ -3,34 +3,17 @@ libsndfile), resampled to the session's rate with soxr, looped or trimmed to its
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from runcoach._quiet import quiet_stderr
 from runcoach.errors import OptionError
 
 #: Frames decoded at a time.
 _BLOCK = 16384
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence the C decoders' own warnings (libmpg123 prints to the process's stderr)."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # pragma: no cover - no stderr to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _open(path: str | os.PathLike[str]) -> Any:
@@ -39,7 +22,7 @@ def _open(path: str | os.PathLike[str]) -> Any:
     if not os.path.isfile(path):
         raise OptionError(f"{path}: no such music file")
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             return soundfile.SoundFile(os.fspath(path))
     except (RuntimeError, soundfile.LibsndfileError):
         raise OptionError(

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from runcoach._quiet import quiet_stderr
 from runcoach.errors import OptionError, PlaybackError
 from runcoach.synth import to_pcm16
 
@@ -160,28 +161,6 @@ def _silence_alsa() -> None:
     asound.snd_lib_error_set_handler(_quiet_handler)
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence what C libraries print while a device opens (libjack's "Cannot connect …"):
-    the user gets our one line instead."""
-    import os
-    import sys
-
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _miniaudio() -> Any:
     import os
 
@@ -246,7 +225,7 @@ def _context(host: str) -> Iterator[Any]:
         raise PlaybackError("not built into this miniaudio")
     wanted = ffi.new("ma_backend[]", [enum.value])
     ctx = ffi.new("ma_context *")
-    with _quiet_stderr():
+    with quiet_stderr():
         result = lib.ma_context_init(wanted, 1, ffi.NULL, ctx)
     if result != lib.MA_SUCCESS:
         raise PlaybackError(_result_name(result))
@@ -426,7 +405,7 @@ class MiniaudioStream(_QueueStream):
         if not wanted:
             raise PlaybackError(f"{self.backend} is not built into this miniaudio; {RENDER_HINT}")
         try:
-            with _quiet_stderr():
+            with quiet_stderr():
                 dev = miniaudio.PlaybackDevice(
                     output_format=miniaudio.SampleFormat.SIGNED16,
                     nchannels=self.channels,
