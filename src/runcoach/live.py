@@ -44,7 +44,7 @@ from runcoach.plans.model import (
     format_spm,
     parse_duration,
 )
-from runcoach.timeline import Session, TimedSegment, resolve
+from runcoach.timeline import Session, TimedSegment, resolve, segment_spm
 
 if TYPE_CHECKING:
     import numpy as np
@@ -161,8 +161,9 @@ class LiveTimeline:
         if k > 0:
             cut = _split_frame(cur, k)
             cut_seconds = Fraction(cut, session.rate)
-            head = Part(_frozen(cur, cut_seconds - cur.start_seconds), parts[j].origin,
-                        parts[j].continues)
+            head = Part(
+                _frozen(cur, cut_seconds - cur.start_seconds), parts[j].origin, parts[j].continues
+            )
             split = [*prefix, head]
         else:
             cut, cut_seconds, split = cur.start_frame, cur.start_seconds, prefix
@@ -177,8 +178,9 @@ class LiveTimeline:
                 return f"the base cadence stays within {MIN_SPM}-{MAX_SPM} spm"
             note = f"base cadence {format_spm(base)} spm"
             rest = _rest_of(spec, cur, k, cut_seconds, base)
-            if _spm_of(rest, base) == _spm_of(_rest_of(spec, cur, k, cut_seconds,
-                                                       session.base_spm), session.base_spm):
+            if segment_spm(rest, base) == segment_spm(
+                _rest_of(spec, cur, k, cut_seconds, session.base_spm), session.base_spm
+            ):
                 # This segment keeps its own cadence: only the segments after it change.
                 new_parts = [*prefix, parts[j], *parts[j + 1 :]]
                 cut = now
@@ -219,9 +221,7 @@ class LiveTimeline:
                 sound=session.sound,
                 source=session.plan.source,
             )
-            new = resolve(
-                new_plan, spm=base, rate=session.rate, countdown=session.countdown
-            )
+            new = resolve(new_plan, spm=base, rate=session.rate, countdown=session.countdown)
         except RunCoachError as err:
             return f"cannot change: {err}"
         return Change(cut, new, tuple(new_parts), note)
@@ -282,15 +282,6 @@ def _rest_of(
         return Segment(spec.name, steps=spec.steps - k, spm=spm, breath=pattern, sound=spec.sound)
     seconds = seg.start_seconds + seg.duration_seconds - cut_seconds
     return Segment(spec.name, duration=seconds, spm=spm, breath=pattern, sound=spec.sound)
-
-
-def _spm_of(spec: Segment, base: Fraction) -> tuple[Fraction, Fraction]:
-    if spec.spm is None:
-        return base, base
-    if isinstance(spec.spm, Cadence):
-        value = spec.spm.resolve(base)
-        return value, value
-    return spec.spm[0].resolve(base), spec.spm[1].resolve(base)
 
 
 def _next_breath(current: Breath) -> Breath:
@@ -752,4 +743,3 @@ class Controller:
             skipped=self._skipped,
             changes=len(self.history) - 1,
         )
-

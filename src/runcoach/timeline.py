@@ -168,7 +168,7 @@ class Session:
         start = Fraction(0)
         first_step = 0
         for index, seg in enumerate(self.plan.walk()):
-            spm_start, spm_end = _segment_spm(seg, self.base_spm)
+            spm_start, spm_end = segment_spm(seg, self.base_spm)
             duration = _segment_seconds(seg, spm_start, spm_end)
             end = start + duration
             if seg.steps is not None:
@@ -274,7 +274,7 @@ def _check_items(
             if total > MAX_TOTAL_SECONDS * 2 or count > MAX_SEGMENTS * 2:
                 break  # already refused; stop before the numbers grow further
         else:
-            spm_start, spm_end = _segment_spm(item, base)
+            spm_start, spm_end = segment_spm(item, base)
             for which, value in (("spm", spm_start), ("spm", spm_end)):
                 if not MIN_SPM <= value <= MAX_SPM:
                     how = f" with base cadence {format_spm(base)}" + (
@@ -298,7 +298,8 @@ def _spm_text(seg: Segment) -> str:
     return f"{seg.spm}" if seg.spm is not None else "the base cadence"
 
 
-def _segment_spm(seg: Segment, base: Fraction) -> tuple[Fraction, Fraction]:
+def segment_spm(seg: Segment, base: Fraction) -> tuple[Fraction, Fraction]:
+    """A segment's cadence at its start and end (steps per minute) for base cadence ``base``."""
     if seg.spm is None:
         return base, base
     if isinstance(seg.spm, Cadence):
