@@ -38,6 +38,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from _runcoach import runcoach_exe  # bench/ is on sys.path when a script runs
 
 getcontext().prec = 50
 
@@ -187,18 +188,6 @@ def read_onsets(path: Path, *, threshold: float = 0.05, quiet: float = 0.002,
     return np.concatenate(found) if found else np.zeros(0, np.int64), total, rate
 
 
-def runcoach_exe(given: str | None) -> str:
-    if given:
-        return given
-    beside = Path(sys.executable).parent / "runcoach"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("runcoach")
-    if found is None:
-        raise SystemExit("accuracy: the runcoach command is not installed; run: pip install .")
-    return found
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=16,
@@ -209,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    exe = runcoach_exe(args.runcoach)
+    exe = runcoach_exe(args.runcoach, who="accuracy")
     segs = expanded(args.repeat)
     expected, total, last_first = expected_frames(segs, args.rate)
     # The finish chime: the first step of the last segment in the final second; later steps

@@ -22,15 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def runcoach_command() -> list[str]:
-    exe = Path(sys.executable).parent / "runcoach"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("runcoach")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "runcoach"]
+from _runcoach import runcoach_exe  # bench/ is on sys.path when a script runs
 
 
 def timed(cmd: list[str]) -> tuple[float, int, str]:
@@ -60,8 +52,9 @@ def main() -> None:
 
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     folder = Path(tempfile.mkdtemp(prefix="runcoach-export-", dir=base))
-    cmd = [*runcoach_command(), "export", args.program, str(folder / "out"), "--spm", args.spm,
-           "--format", args.format, "-r", args.rate, "--voice" if args.voice else "--no-voice"]
+    cmd = [runcoach_exe(who="export"), "export", args.program, str(folder / "out"),
+           "--spm", args.spm, "--format", args.format, "-r", args.rate,
+           "--voice" if args.voice else "--no-voice"]
     if args.jobs:
         cmd += ["--jobs", str(args.jobs)]
     try:

@@ -37,6 +37,8 @@ import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _runcoach import runcoach_exe  # bench/ is on sys.path when a script runs
+
 RATE = 44100
 SPM = 170
 #: sox repeats whole frames: one step at 170 spm rounded to a frame.
@@ -128,18 +130,6 @@ def run_child(argv: list[str]) -> Sample:
     return Sample(wall, usage.ru_utime + usage.ru_stime, kilobytes / 1024)
 
 
-def runcoach_exe(given: str | None) -> str:
-    if given:
-        return given
-    beside = Path(sys.executable).parent / "runcoach"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("runcoach")
-    if found is None:
-        raise SystemExit("bench: the runcoach command is not installed; run: pip install .")
-    return found
-
-
 def command(tool: str, minutes: int, out: Path, exe: str) -> list[str]:
     """The command line each tool gets for a ``minutes``-long click track at 170 spm."""
     beats = minutes * SPM
@@ -202,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     minutes = [2, 10] if args.quick else [int(m) for m in args.minutes.split(",")]
     if runs < 1 or any(m < 1 for m in minutes):
         parser.error("--runs and --minutes must be positive")
-    exe = runcoach_exe(args.runcoach)
+    exe = runcoach_exe(args.runcoach, who="bench")
     wanted = args.only or list(TOOLS)
     available = {t: (t == "runcoach" or shutil.which(t) is not None) for t in wanted}
     tools = [t for t in wanted if available[t]]

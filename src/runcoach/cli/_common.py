@@ -232,6 +232,16 @@ def _size(num: int) -> str:
     return f"{num / 1e6:.1f} MB" if num >= 1e6 else f"{num / 1e3:.0f} kB"
 
 
+# Encoding options (render and export).
+BitrateOpt = Annotated[
+    int | None,
+    typer.Option("--bitrate", help="MP3/M4A bit rate in kbps (default 128).", show_default=False),
+]
+QualityOpt = Annotated[
+    float | None,
+    typer.Option("--quality", help="OGG Vorbis quality, 0-10 (default 5).", show_default=False),
+]
+
 # Options for what goes over the session (render and export).
 VoiceOpt = Annotated[
     bool | None,

@@ -11,6 +11,7 @@ import typer
 
 from runcoach.cli._common import (
     AnnounceOpt,
+    BitrateOpt,
     BreathOpt,
     ClickDbOpt,
     CountdownOpt,
@@ -18,6 +19,7 @@ from runcoach.cli._common import (
     GuideOpt,
     MusicDbOpt,
     MusicOpt,
+    QualityOpt,
     RateOpt,
     SoundOpt,
     SpmOpt,
@@ -51,16 +53,8 @@ def export(
     breath: BreathOpt = None,
     sound: SoundOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="wav, flac, ogg, mp3 or m4a.")] = "mp3",
-    bitrate: Annotated[
-        int | None,
-        typer.Option(
-            "--bitrate", help="MP3/M4A bit rate in kbps (default 128).", show_default=False
-        ),
-    ] = None,
-    quality: Annotated[
-        float | None,
-        typer.Option("--quality", help="OGG Vorbis quality, 0-10 (default 5).", show_default=False),
-    ] = None,
+    bitrate: BitrateOpt = None,
+    quality: QualityOpt = None,
     sample_rate: RateOpt = 44100,
     stereo: StereoOpt = False,
     volume: VolumeOpt = 1.0,

@@ -10,6 +10,7 @@ import typer
 
 from runcoach.cli._common import (
     AnnounceOpt,
+    BitrateOpt,
     BreathOpt,
     ClickDbOpt,
     CountdownOpt,
@@ -19,6 +20,7 @@ from runcoach.cli._common import (
     MusicDbOpt,
     MusicOpt,
     PlanOpt,
+    QualityOpt,
     RateOpt,
     SessionOpt,
     SoundOpt,
@@ -79,16 +81,8 @@ def render(
             show_default=False,
         ),
     ] = None,
-    bitrate: Annotated[
-        int | None,
-        typer.Option(
-            "--bitrate", help="MP3/M4A bit rate in kbps (default 128).", show_default=False
-        ),
-    ] = None,
-    quality: Annotated[
-        float | None,
-        typer.Option("--quality", help="OGG Vorbis quality, 0-10 (default 5).", show_default=False),
-    ] = None,
+    bitrate: BitrateOpt = None,
+    quality: QualityOpt = None,
     voice: VoiceOpt = None,
     announce_every: AnnounceOpt = None,
     music: MusicOpt = None,
