@@ -12,17 +12,22 @@ from runcoach.cli import _common
 from runcoach.cli._common import Interrupted
 from runcoach.errors import ExitCode
 
-#: The command modules; importing one registers its command on ``app``.
-COMMANDS = ("render", "play", "export", "plans")
+#: Each command's module; importing a module registers its commands on ``app``.
+COMMANDS = {
+    "render": "render",
+    "play": "play",
+    "export": "export",
+    "plans": "plans",
+}
 
 
 def register(argv: list[str] | None = None) -> None:
     """Register the commands on ``app``: only the one ``argv`` runs, when it names one (Typer
     builds every registered command's options at each call: start-up is a feature), else all
     of them (for help, completion and mistakes)."""
-    wanted = argv[0] if argv else None
-    for name in (wanted,) if wanted in COMMANDS else COMMANDS:
-        import_module(f"runcoach.cli.{name}")
+    wanted = COMMANDS.get(argv[0]) if argv else None
+    for module in (wanted,) if wanted else sorted(set(COMMANDS.values())):
+        import_module(f"runcoach.cli.{module}")
 
 
 def __getattr__(name: str) -> Any:
