@@ -1,5 +1,5 @@
 """Plays a plan through the real ALSA path and presses controls at given session times, as the
-key reader would, through :class:`runcoach.live.Controller`. Run as a subprocess by the tests
+key reader would, through :class:`runcoach.live.controller.Controller`. Run as a subprocess by the tests
 (its HOME points at a capturing device).
 
     python play_driver.py PLAN RATE SCRIPT_JSON OUT_DIR [BACKEND]
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from runcoach.errors import PlaybackError
-from runcoach.live import Controller
+from runcoach.live.controller import Controller
+from runcoach.mix.blocks import MixOptions, blocks, to_pcm16
 from runcoach.plans.loader import load_plan
-from runcoach.playback import open_stream
-from runcoach.synth import MixOptions, blocks, to_pcm16
+from runcoach.sinks.playback import open_stream
 from runcoach.timeline import resolve
 
 

@@ -14,10 +14,10 @@ import soundfile
 
 from conftest import read_wav
 from runcoach.errors import OptionError, OutputError
-from runcoach.formats import Chapter, Tags, write_audio
+from runcoach.mix.blocks import MixOptions, blocks
 from runcoach.plans import parse_plan
 from runcoach.rendering import render, render_session
-from runcoach.synth import MixOptions, blocks
+from runcoach.sinks.codecs import Chapter, Tags, write_audio
 from runcoach.timeline import resolve
 
 PLAN = parse_plan("""

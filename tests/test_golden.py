@@ -12,8 +12,8 @@ import hashlib
 
 import pytest
 
+from runcoach.mix.blocks import MixOptions, blocks, to_pcm16
 from runcoach.plans import parse_plan
-from runcoach.synth import MixOptions, blocks, to_pcm16
 from runcoach.timeline import resolve
 
 PLAN = """

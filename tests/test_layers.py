@@ -14,13 +14,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from runcoach.formats import write_audio
-from runcoach.layers import DUCK, Layers, layered_blocks
+from runcoach.mix.blocks import PEAK_LIMIT, MixOptions, blocks
+from runcoach.mix.layers import DUCK, Layers, layered_blocks
 from runcoach.plans import parse_plan
 from runcoach.rendering import render_session
-from runcoach.synth import PEAK_LIMIT, MixOptions, blocks
-from runcoach.timeline import Step, events, resolve
-from runcoach.voice import (
+from runcoach.sinks.codecs import write_audio
+from runcoach.sounds.voice import (
     Voice,
     announcements,
     cadence_words,
@@ -29,6 +28,7 @@ from runcoach.voice import (
     number_words,
     segment_phrase,
 )
+from runcoach.timeline import Step, events, resolve
 
 needs_espeak = pytest.mark.skipif(espeak_path() is None,
                                   reason="espeak-ng not installed (apt-get install espeak-ng)")

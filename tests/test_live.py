@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from conftest import onsets
+from runcoach.cli.display import PANEL_WIDTH, PlainDisplay, panel, summary_lines
 from runcoach.cli.play import parse_keys
-from runcoach.display import PANEL_WIDTH, PlainDisplay, panel, summary_lines
 from runcoach.errors import OptionError
-from runcoach.live import Controller, LiveTimeline, start_frame_for
+from runcoach.live.controller import Controller, LiveTimeline, start_frame_for
+from runcoach.mix.blocks import MixOptions, blocks, to_pcm16
 from runcoach.plans.loader import load_plan
 from runcoach.plans.model import Breath, Plan, Segment
-from runcoach.synth import MixOptions, blocks, to_pcm16
 from runcoach.timeline import Session, resolve
 
 RATE = 8000

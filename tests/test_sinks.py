@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from runcoach.errors import OptionError, OutputError
-from runcoach.formats import write_audio
 from runcoach.plans import parse_plan
 from runcoach.rendering import render
-from runcoach.sinks import atomic_output
+from runcoach.sinks.atomic import atomic_output
+from runcoach.sinks.codecs import write_audio
 from runcoach.timeline import resolve
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import onsets, read_wav
 from runcoach import breath as breath_sounds
+from runcoach.mix.blocks import PEAK_LIMIT, MixOptions, blocks
 from runcoach.plans import parse_plan
 from runcoach.rendering import render, render_session
-from runcoach.synth import PEAK_LIMIT, MixOptions, blocks
 from runcoach.timeline import Step, events, resolve
 
 MIXED = """

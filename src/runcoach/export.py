@@ -23,13 +23,13 @@ from typing import Any
 
 from runcoach import __version__
 from runcoach.errors import OutputError
-from runcoach.formats import Tags
-from runcoach.layers import Layers
+from runcoach.mix.blocks import MixOptions
+from runcoach.mix.layers import Layers
 from runcoach.plans.model import Plan, format_spm
 from runcoach.plans.programs import Program
 from runcoach.rendering import render_session
-from runcoach.sinks import atomic_output
-from runcoach.synth import MixOptions
+from runcoach.sinks.atomic import atomic_output
+from runcoach.sinks.codecs import Tags
 from runcoach.timeline import Session, resolve
 
 MANIFEST = ".runcoach-export.json"

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from runcoach.formats import Chapter, Tags, format_for, write_audio, write_wav_sparse
-from runcoach.layers import Layers, layered_blocks
+from runcoach.mix.blocks import BLOCK_FRAMES, MixOptions, pcm16_pieces
+from runcoach.mix.layers import Layers, layered_blocks
 from runcoach.plans.model import Breath, Plan, format_spm
-from runcoach.synth import BLOCK_FRAMES, MixOptions, pcm16_pieces
+from runcoach.sinks.codecs import Chapter, Tags, format_for, write_audio, write_wav_sparse
 from runcoach.timeline import Session, resolve
 
 

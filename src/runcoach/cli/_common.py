@@ -22,7 +22,7 @@ from runcoach import __version__
 from runcoach.errors import ExitCode, OptionError, PlanError, RunCoachError
 
 if TYPE_CHECKING:
-    from runcoach.layers import Layers
+    from runcoach.mix.layers import Layers
     from runcoach.plans.model import Plan
     from runcoach.timeline import Session
 
@@ -291,9 +291,9 @@ def _layers(
     warn: Callable[[str], None],
 ) -> Layers:
     """Build the voice and music layers from the options (warns when espeak-ng is missing)."""
-    from runcoach.layers import Layers
+    from runcoach.mix.layers import Layers
     from runcoach.plans.model import parse_duration
-    from runcoach.voice import INSTALL_HINT, Voice, espeak_path
+    from runcoach.sounds.voice import INSTALL_HINT, Voice, espeak_path
 
     speak = voice if voice is not None else fmt in ("mp3", "m4a", "ogg")
     the_voice = None

@@ -96,10 +96,10 @@ def export(
         from runcoach.export import Settings, total_frames
         from runcoach.export import export as run_export
         from runcoach.export import jobs as plan_jobs
-        from runcoach.formats import FORMATS, check_encoding
+        from runcoach.mix.blocks import MixOptions
         from runcoach.plans.loader import load_any
         from runcoach.plans.model import format_seconds
-        from runcoach.synth import MixOptions
+        from runcoach.sinks.codecs import FORMATS, check_encoding
 
         kind = fmt.lower().lstrip(".")
         if kind not in FORMATS:

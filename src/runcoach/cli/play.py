@@ -33,7 +33,7 @@ from runcoach.cli._common import (
 from runcoach.errors import ExitCode, OptionError, RunCoachError
 
 if TYPE_CHECKING:
-    from runcoach.live import Command, Controller, Summary
+    from runcoach.live.controller import Command, Controller, Summary
     from runcoach.timeline import Session
 
 #: Keys and the escape sequences of arrow keys, to the controls they press.
@@ -121,7 +121,7 @@ def _keys(press: Callable[[Command], None]) -> Iterator[None]:
 
 
 def _list_devices(backend: str | None) -> None:
-    from runcoach.playback import BACKENDS, list_devices
+    from runcoach.sinks.playback import BACKENDS, list_devices
 
     chosen = [backend] if backend is not None else ["miniaudio", "simpleaudio"]
     for name in chosen:
@@ -201,7 +201,7 @@ def play(
     """
     explicit_backend = backend if backend != "miniaudio" else None
     try:
-        from runcoach.playback import check_backend
+        from runcoach.sinks.playback import check_backend
 
         backend = check_backend(backend)
         if list_devices:
@@ -211,7 +211,7 @@ def play(
             raise OptionError(f"--volume must be between 0 and 1, got {volume}")
         the_plan = _load(plan, duration, spm, week=week, session=session_number)
         session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
-        from runcoach.live import start_frame_for
+        from runcoach.live.controller import start_frame_for
 
         start = start_frame_for(session, start_at)
     except RunCoachError as err:
@@ -249,10 +249,10 @@ def _play(
     volume: float,
     guide: bool,
 ) -> ExitCode:
-    from runcoach.display import LiveDisplay, PlainDisplay
-    from runcoach.live import Controller
-    from runcoach.playback import open_stream
-    from runcoach.synth import BLOCK_FRAMES, MixOptions
+    from runcoach.cli.display import LiveDisplay, PlainDisplay
+    from runcoach.live.controller import Controller
+    from runcoach.mix.blocks import BLOCK_FRAMES, MixOptions
+    from runcoach.sinks.playback import open_stream
 
     options = MixOptions(stereo=stereo, volume=volume, guide=guide)
     stream = open_stream(

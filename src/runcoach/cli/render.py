@@ -43,8 +43,8 @@ from runcoach.cli._common import (
 from runcoach.errors import OptionError
 
 if TYPE_CHECKING:
-    from runcoach.layers import Layers
-    from runcoach.synth import MixOptions
+    from runcoach.mix.blocks import MixOptions
+    from runcoach.mix.layers import Layers
     from runcoach.timeline import Session
 
 
@@ -117,8 +117,8 @@ def render(
             raise OptionError(f"--volume must be between 0 and 1, got {volume}")
         the_plan = _load(plan, duration, spm, week=week, session=session_number)
         the_session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
-        from runcoach.formats import check_encoding, format_for
-        from runcoach.sinks import check_destination
+        from runcoach.sinks.atomic import check_destination
+        from runcoach.sinks.codecs import check_encoding, format_for
 
         dest = output if output is not None else _default_output(the_session, fmt or "wav")
         check_destination(dest)
@@ -131,7 +131,7 @@ def render(
             bitrate=bitrate,
             quality=quality,
         )
-        from runcoach.synth import MixOptions
+        from runcoach.mix.blocks import MixOptions
 
         _check_levels(click_db, cue_db)
         layers = _layers(

@@ -49,8 +49,8 @@ from runcoach.timeline import Session, TimedSegment, resolve, segment_spm
 if TYPE_CHECKING:
     import numpy as np
 
-    from runcoach.playback import Stream
-    from runcoach.synth import MixOptions
+    from runcoach.mix.blocks import MixOptions
+    from runcoach.sinks.playback import Stream
 
 Command = Literal["pause", "next", "back", "faster", "slower", "breath", "quit"]
 COMMANDS: tuple[Command, ...] = ("pause", "next", "back", "faster", "slower", "breath", "quit")
@@ -451,14 +451,14 @@ class _Cursor:
 
 
 class Display(Protocol):
-    """Where the controller reports (see :mod:`runcoach.display`)."""
+    """Where the controller reports (see :mod:`runcoach.cli.display`)."""
 
     def update(self, status: Status) -> None:
         """Show ``status`` (called several times a second)."""
 
 
 class Controller:
-    """Plays a session through a :class:`~runcoach.playback.Stream`, with live controls.
+    """Plays a session through a :class:`~runcoach.sinks.playback.Stream`, with live controls.
 
     :meth:`run` is the producer loop and runs in the calling (main) thread; the controls
     (:meth:`toggle_pause`, :meth:`next`, :meth:`back`, :meth:`faster`, :meth:`slower`,
@@ -556,7 +556,7 @@ class Controller:
 
         ``KeyboardInterrupt`` propagates after the device is closed.
         """
-        from runcoach.synth import blocks
+        from runcoach.mix.blocks import blocks
 
         stream = self.stream
         session = self.timeline.session
@@ -611,7 +611,7 @@ class Controller:
         self, name: Command, source: Iterator[np.ndarray], exhausted: bool
     ) -> Iterator[np.ndarray] | None:
         """Apply one timeline change: cut the queue and return the new source (or None)."""
-        from runcoach.synth import blocks
+        from runcoach.mix.blocks import blocks
 
         stream = self.stream
         margin = round(MARGIN_SECONDS * self.timeline.session.rate)

@@ -1,7 +1,7 @@
 """Playback sinks: stream blocks of audio to a sound device.
 
-The producer (:mod:`runcoach.live`) pushes float32 blocks, each converted with the same
-:func:`~runcoach.synth.to_pcm16` the WAV writer uses, so the device receives exactly the PCM that
+The producer (:mod:`runcoach.live.controller`) pushes float32 blocks, each converted with the same
+:func:`~runcoach.mix.blocks.to_pcm16` the WAV writer uses, so the device receives exactly the PCM that
 ``runcoach render`` writes. Two backends share one interface, :class:`Stream`:
 
 - **miniaudio** (default): a bounded queue of PCM that miniaudio's audio thread pulls from, so
@@ -32,7 +32,7 @@ import numpy as np
 
 from runcoach._quiet import quiet_stderr
 from runcoach.errors import OptionError, PlaybackError
-from runcoach.synth import to_pcm16
+from runcoach.mix.blocks import to_pcm16
 
 #: ``--backend`` choices: miniaudio picks a host API itself; the next three force one.
 BACKENDS = ("miniaudio", "alsa", "pulseaudio", "jack", "simpleaudio")

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from runcoach import breath as _breath
-from runcoach import cues as _cues
 from runcoach import metronome as _metronome
 from runcoach.plans.model import SOUND_NAMES, SOUND_OFF
+from runcoach.sounds import signals as _cues
 from runcoach.timeline import Phase, Session, Step, events
 
 #: Frames per block by default: about 0.37 s at 44.1 kHz.

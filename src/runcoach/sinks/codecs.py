@@ -1,7 +1,7 @@
 """Audio file formats: WAV, FLAC, OGG Vorbis, MP3 and M4A, with tags and one chapter per segment.
 
 Every writer streams blocks (memory stays flat) into a temporary file beside the destination,
-which is renamed into place only when complete (:func:`runcoach.sinks.atomic_path`).
+which is renamed into place only when complete (:func:`runcoach.sinks.atomic.atomic_path`).
 
 - WAV: our own writer: the canonical 44-byte header, the PCM, then ``LIST/INFO`` tags, a
   ``cue `` chunk with a cue point per chapter and ``LIST/adtl`` labels naming them.
@@ -29,8 +29,8 @@ from typing import Any, cast
 import numpy as np
 
 from runcoach.errors import OptionError
-from runcoach.sinks import atomic_path
-from runcoach.synth import to_pcm16
+from runcoach.mix.blocks import to_pcm16
+from runcoach.sinks.atomic import atomic_path
 
 #: Format names and the file endings that choose them.
 EXTENSIONS = {
@@ -323,7 +323,7 @@ def write_wav_sparse(
     chapters: Sequence[Chapter] = (),
     progress: Callable[[int], None] | None = None,
 ) -> Path:
-    """Write a WAV from the stretches that sound (see :func:`runcoach.synth.pcm16_pieces`:
+    """Write a WAV from the stretches that sound (see :func:`runcoach.mix.blocks.pcm16_pieces`:
     per block, its end frame and its (first frame, 16-bit samples) pieces), writing only those
     and leaving the silence between them as zeros: the same bytes as :func:`write_audio`, a
     fraction of the work (and a sparse file where the file system supports it). Atomic like

@@ -1,6 +1,6 @@
 """Layers over the session's mix: spoken announcements and the runner's own music.
 
-The session mix (clicks and cues, :func:`runcoach.synth.blocks`), the voice and the music each
+The session mix (clicks and cues, :func:`runcoach.mix.blocks.blocks`), the voice and the music each
 get a share of the -1 dBFS ceiling, so their sum never clips whatever coincides; the music is
 lowered while a cue or an announcement plays. Everything is computed from absolute frame numbers,
 so the output does not depend on the block size, and the same inputs give the same bytes.
@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from runcoach import breath as _breath
-from runcoach import cues as _cues
-from runcoach import music as _music
-from runcoach.synth import BLOCK_FRAMES, PEAK_LIMIT, MixOptions, blocks
+from runcoach.mix.blocks import BLOCK_FRAMES, PEAK_LIMIT, MixOptions, blocks
+from runcoach.sounds import music as _music
+from runcoach.sounds import signals as _cues
+from runcoach.sounds.voice import Voice, announcements
 from runcoach.timeline import Session, Step, events
-from runcoach.voice import Voice, announcements
 
 #: Shares of the ceiling for (mix, voice, music), by which layers are present.
 _SHARES = {
