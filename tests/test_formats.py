@@ -17,7 +17,8 @@ from runcoach.errors import OptionError, OutputError
 from runcoach.mix.blocks import MixOptions, blocks
 from runcoach.plans import parse_plan
 from runcoach.rendering import render, render_session
-from runcoach.sinks.codecs import Chapter, Tags, write_audio
+from runcoach.sinks.codecs import write_audio
+from runcoach.sinks.tags import Chapter, Tags
 from runcoach.timeline import resolve
 
 PLAN = parse_plan("""

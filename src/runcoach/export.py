@@ -29,7 +29,7 @@ from runcoach.plans.model import Plan, format_spm
 from runcoach.plans.programs import Program
 from runcoach.rendering import render_session
 from runcoach.sinks.atomic import atomic_output
-from runcoach.sinks.codecs import Tags
+from runcoach.sinks.tags import Tags
 from runcoach.timeline import Session, resolve
 
 MANIFEST = ".runcoach-export.json"

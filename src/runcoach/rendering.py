@@ -11,7 +11,9 @@ from pathlib import Path
 from runcoach.mix.blocks import BLOCK_FRAMES, MixOptions, pcm16_pieces
 from runcoach.mix.layers import Layers, layered_blocks
 from runcoach.plans.model import Breath, Plan, format_spm
-from runcoach.sinks.codecs import Chapter, Tags, format_for, write_audio, write_wav_sparse
+from runcoach.sinks.codecs import format_for, write_audio
+from runcoach.sinks.tags import Chapter, Tags
+from runcoach.sinks.wav import write_wav_sparse
 from runcoach.timeline import Session, resolve
 
 

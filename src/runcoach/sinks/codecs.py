@@ -21,16 +21,17 @@ import io
 import os
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
 from runcoach.errors import OptionError
 from runcoach.mix.blocks import to_pcm16
 from runcoach.sinks.atomic import atomic_path
+from runcoach.sinks.tags import Chapter, Tags, _vorbis_tags, frame_ms
+from runcoach.sinks.wav import _write_wav, check_wav_size
 
 #: Format names and the file endings that choose them.
 EXTENSIONS = {
@@ -47,39 +48,6 @@ LOSSY = ("ogg", "mp3", "m4a")
 #: Default bit rates in kbps for the formats that take one.
 DEFAULT_BITRATE = {"mp3": 128, "m4a": 128}
 MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
-#: The largest RIFF/WAV payload (its size fields are 32-bit).
-WAV_MAX_BYTES = 0xFFFFFFFF - 1_000_000
-
-
-@dataclass(frozen=True)
-class Chapter:
-    """A named stretch of the file, in frames: one per segment."""
-
-    start: int
-    end: int
-    title: str
-
-
-@dataclass(frozen=True)
-class Tags:
-    """Descriptive tags written into the file."""
-
-    title: str = ""
-    artist: str = "runcoach"
-    album: str = ""
-    track: str = ""
-    comment: str = ""
-
-    def items(self) -> list[tuple[str, str]]:
-        """Non-empty tags as (name, value) pairs."""
-        pairs = [
-            ("title", self.title),
-            ("artist", self.artist),
-            ("album", self.album),
-            ("tracknumber", self.track),
-            ("comment", self.comment),
-        ]
-        return [(k, v) for k, v in pairs if v]
 
 
 def format_for(path: str | os.PathLike[str], override: str | None = None) -> str:
@@ -111,13 +79,8 @@ def check_encoding(
     quality: float | None,
 ) -> None:
     """Refuse settings a format cannot encode, before any work. Raises ``OptionError``."""
-    if fmt == "wav" and total_frames * channels * 2 > WAV_MAX_BYTES:
-        hours = WAV_MAX_BYTES / (rate * channels * 2 * 3600)
-        raise OptionError(
-            f"a WAV file holds at most {hours:.1f} hours at {rate} Hz "
-            f"{'stereo' if channels == 2 else 'mono'}; use FLAC or MP3, mono, or a lower "
-            "--sample-rate"
-        )
+    if fmt == "wav":
+        check_wav_size(rate=rate, channels=channels, total_frames=total_frames)
     if bitrate is not None:
         if fmt not in DEFAULT_BITRATE:
             raise OptionError(f"--bitrate applies to mp3 and m4a, not {fmt}")
@@ -218,148 +181,6 @@ def _counted(
         raise ValueError(f"{done} frames written, {total_frames} announced")
 
 
-def _ms(frame: int, rate: int) -> int:
-    return (frame * 1000 + rate // 2) // rate
-
-
-def _clock(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
-
-
-# --- WAV -------------------------------------------------------------------------------------
-
-
-def _chunk(cid: bytes, payload: bytes) -> bytes:
-    """A RIFF chunk; an odd payload gets a pad byte not counted in its size field."""
-    return cid + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) & 1 else b"")
-
-
-def _zstr(text: str) -> bytes:
-    return text.encode("utf-8") + b"\0"
-
-
-_INFO_IDS = {
-    "title": b"INAM",
-    "artist": b"IART",
-    "album": b"IPRD",
-    "tracknumber": b"ITRK",
-    "comment": b"ICMT",
-}
-
-
-def wav_trailer(tags: Tags, chapters: Sequence[Chapter]) -> bytes:
-    """The chunks after the PCM: LIST/INFO tags, cue points and their labels."""
-    info = b"".join(_chunk(_INFO_IDS[k], _zstr(v)) for k, v in tags.items())
-    info += _chunk(b"ISFT", _zstr("runcoach"))
-    parts = [_chunk(b"LIST", b"INFO" + info)]
-    if chapters:
-        cue = struct.pack("<I", len(chapters)) + b"".join(
-            struct.pack("<II4sIII", i, ch.start, b"data", 0, 0, ch.start)
-            for i, ch in enumerate(chapters, 1)
-        )
-        parts.append(_chunk(b"cue ", cue))
-        # Every labl before any ltxt: ffmpeg stops reading adtl at the first other chunk.
-        adtl = b"adtl" + b"".join(
-            _chunk(b"labl", struct.pack("<I", i) + _zstr(ch.title))
-            for i, ch in enumerate(chapters, 1)
-        )
-        adtl += b"".join(
-            _chunk(
-                b"ltxt", struct.pack("<II4sHHHH", i, max(0, ch.end - ch.start), b"rgn ", 0, 0, 0, 0)
-            )
-            for i, ch in enumerate(chapters, 1)
-        )
-        parts.append(_chunk(b"LIST", adtl))
-    return b"".join(parts)
-
-
-def _wav_head(rate: int, channels: int, total_frames: int, trailer: bytes) -> bytes:
-    data_bytes = total_frames * channels * 2
-    riff = 4 + (8 + 16) + (8 + data_bytes + (data_bytes & 1)) + len(trailer)
-    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * channels * 2, channels * 2, 16)
-    return (
-        b"RIFF"
-        + struct.pack("<I", riff)
-        + b"WAVE"
-        + _chunk(b"fmt ", fmt)
-        + b"data"
-        + struct.pack("<I", data_bytes)
-    )
-
-
-def _write_wav(
-    path: Path,
-    blocks: Iterator[np.ndarray],
-    *,
-    rate: int,
-    channels: int,
-    total_frames: int,
-    tags: Tags,
-    chapters: Sequence[Chapter],
-    **_: Any,
-) -> None:
-    data_bytes = total_frames * channels * 2
-    trailer = wav_trailer(tags, chapters)
-    with open(path, "wb") as handle:
-        handle.write(_wav_head(rate, channels, total_frames, trailer))
-        for block in blocks:
-            handle.write(to_pcm16(block))
-        if data_bytes & 1:
-            handle.write(b"\0")
-        handle.write(trailer)
-
-
-def write_wav_sparse(
-    path: str | os.PathLike[str],
-    pieces: Iterable[tuple[int, list[tuple[int, np.ndarray]]]],
-    *,
-    rate: int,
-    channels: int,
-    total_frames: int,
-    tags: Tags | None = None,
-    chapters: Sequence[Chapter] = (),
-    progress: Callable[[int], None] | None = None,
-) -> Path:
-    """Write a WAV from the stretches that sound (see :func:`runcoach.mix.blocks.pcm16_pieces`:
-    per block, its end frame and its (first frame, 16-bit samples) pieces), writing only those
-    and leaving the silence between them as zeros: the same bytes as :func:`write_audio`, a
-    fraction of the work (and a sparse file where the file system supports it). Atomic like
-    every writer.
-    """
-    check_encoding(
-        "wav", rate=rate, channels=channels, total_frames=total_frames, bitrate=None, quality=None
-    )
-    frame_bytes = channels * 2
-    trailer = wav_trailer(tags or Tags(), chapters)
-    with atomic_path(path) as tmp, open(tmp, "wb", buffering=0) as handle:
-        fd = handle.fileno()
-        head = _wav_head(rate, channels, total_frames, trailer)
-        start = len(head)
-        # Size the file once: writes inside it are much cheaper than writes that extend it,
-        # and the silence between sounds is then already zeros (holes, where supported).
-        os.ftruncate(fd, start + total_frames * frame_bytes + len(trailer))
-        os.pwrite(fd, head, 0)
-        done = 0
-        write = os.pwrite
-        for end, parts in pieces:
-            if end > total_frames or (parts and parts[0][1].shape[1:] != (channels,)):
-                raise ValueError(f"the pieces before frame {end} do not fit the file")
-            for first, pcm in parts:
-                # An ndarray is a buffer (written without a copy); typeshed's Buffer does not
-                # know it. Pieces are C-contiguous (frames, channels) int16.
-                write(fd, cast(bytes, pcm), start + first * frame_bytes)
-            done = end
-            if progress is not None:
-                progress(done)
-        if done != total_frames:
-            raise ValueError(f"{done} frames written, {total_frames} announced")
-        os.pwrite(fd, trailer, start + total_frames * frame_bytes)
-    return Path(path)
-
-
 # --- FLAC and OGG ---------------------------------------------------------------------------
 
 
@@ -388,33 +209,6 @@ def _write_soundfile(
         for block in blocks:
             # int16 in: the FLAC holds exactly the WAV's samples.
             handle.write(_pcm16_array(block) if subtype == "PCM_16" else block)
-
-
-def vorbis_chapters(chapters: Sequence[Chapter], rate: int) -> dict[str, str]:
-    """``CHAPTERnn`` / ``CHAPTERnnNAME`` comments (the Xiph chapter extension)."""
-    width = 2 if len(chapters) < 100 else 3
-    out = {}
-    for i, ch in enumerate(chapters, 1):
-        out[f"CHAPTER{i:0{width}d}"] = _clock(_ms(ch.start, rate))
-        out[f"CHAPTER{i:0{width}d}NAME"] = ch.title
-    return out
-
-
-def _vorbis_tags(path: Path, kind: str, tags: Tags, chapters: Sequence[Chapter], rate: int) -> None:
-    from mutagen.flac import FLAC
-    from mutagen.oggvorbis import OggVorbis
-
-    audio = FLAC(str(path)) if kind == "flac" else OggVorbis(str(path))
-    if audio.tags is None:
-        audio.add_tags()
-    for key, value in tags.items():
-        audio.tags[key.upper()] = [value]
-    for key, value in vorbis_chapters(chapters, rate).items():
-        audio.tags[key] = [value]
-    if kind == "flac":
-        audio.save(padding=lambda info: 8192)
-    else:
-        audio.save()
 
 
 def _write_flac(
@@ -577,8 +371,8 @@ def id3_tag(tags: Tags, chapters: Sequence[Chapter], rate: int) -> bytes:
         tag.add(
             CHAP(
                 element_id=f"chp{i}",
-                start_time=_ms(ch.start, rate),
-                end_time=_ms(ch.end, rate),
+                start_time=frame_ms(ch.start, rate),
+                end_time=frame_ms(ch.end, rate),
                 start_offset=0xFFFFFFFF,
                 end_offset=0xFFFFFFFF,
                 sub_frames=[TIT2(encoding=3, text=[ch.title])],

@@ -1,8 +1,8 @@
 """Playback sinks: stream blocks of audio to a sound device.
 
 The producer (:mod:`runcoach.live.controller`) pushes float32 blocks, each converted with the same
-:func:`~runcoach.mix.blocks.to_pcm16` the WAV writer uses, so the device receives exactly the PCM that
-``runcoach render`` writes. Two backends share one interface, :class:`Stream`:
+:func:`~runcoach.mix.blocks.to_pcm16` the WAV writer uses, so the device receives exactly the PCM
+that ``runcoach render`` writes. Two backends share one interface, :class:`Stream`:
 
 - **miniaudio** (default): a bounded queue of PCM that miniaudio's audio thread pulls from, so
   memory stays flat however long the session. It talks to PulseAudio (or PipeWire's PulseAudio
