@@ -12,7 +12,7 @@ import pytest
 import soundfile
 
 from runcoach.export import MANIFEST, Settings, export, jobs
-from runcoach.plans.loader import load_any
+from runcoach.plans.catalogue import load_any
 
 PROGRAM = """\
 name: Tiny program

@@ -19,7 +19,7 @@ from runcoach.cli.play import parse_keys
 from runcoach.errors import OptionError
 from runcoach.live.controller import Controller, LiveTimeline, start_frame_for
 from runcoach.mix.blocks import MixOptions, blocks, to_pcm16
-from runcoach.plans.loader import load_plan
+from runcoach.plans.catalogue import load_plan
 from runcoach.plans.model import Breath, Plan, Segment
 from runcoach.timeline import Session, resolve
 

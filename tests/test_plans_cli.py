@@ -19,7 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from runcoach.cli import app
-from runcoach.plans.loader import builtin_plan_names, builtin_program_names, load_plan
+from runcoach.plans.loader import builtin_plan_names, builtin_program_names
+from runcoach.plans.catalogue import load_plan
 
 EXE = str(Path(sys.executable).parent / "runcoach")
 

@@ -11,18 +11,12 @@ from pathlib import Path
 import pytest
 
 from runcoach.errors import OptionError, PlanError
-from runcoach.plans.loader import (
-    builtin_plan_names,
-    builtin_program_names,
-    load_any,
-    load_plan,
-    load_program,
-    parse_plan,
-    read_plan_file,
-    user_plans_dir,
-)
+from runcoach.plans.loader import builtin_plan_names, builtin_program_names, parse_plan, user_plans_dir
+from runcoach.plans.catalogue import read_plan_file
+from runcoach.plans.catalogue import load_any, load_plan, load_program
 from runcoach.plans.model import Plan, Repeat, Segment
-from runcoach.plans.programs import Program, ProgramSession, Week, parse_offset, parse_program
+from runcoach.plans.programs import Program, ProgramSession, Week, parse_offset
+from runcoach.plans.catalogue import parse_program
 from runcoach.timeline import resolve
 
 

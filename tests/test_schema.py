@@ -22,13 +22,10 @@ from typer.testing import CliRunner
 
 from runcoach.cli import app
 from runcoach.errors import PlanError
-from runcoach.plans.loader import PLAN_KEYS, REPEAT_KEYS, SEGMENT_KEYS, parse_any, parse_plan
-from runcoach.plans.model import (
-    MAX_BREATH_STEPS,
-    MAX_SPM,
-    MIN_SPM,
-    SOUND_NAMES,
-)
+from runcoach.plans.loader import PLAN_KEYS, REPEAT_KEYS, SEGMENT_KEYS, parse_plan
+from runcoach.plans.catalogue import parse_any
+from runcoach.plans.units import MAX_BREATH_STEPS, MAX_SPM, MIN_SPM
+from runcoach.plans.model import SOUND_NAMES
 from runcoach.plans.programs import MAX_OFFSET, PROGRAM_KEYS, SESSION_KEYS, WEEK_KEYS
 from runcoach.plans.schema import plan_schema, program_schema
 from runcoach.timeline import resolve

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runcoach import breath, cues, metronome
+from runcoach import breath, metronome
+from runcoach.sounds import signals as cues
 from runcoach.plans.model import SOUND_NAMES
 
 

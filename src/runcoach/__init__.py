@@ -18,30 +18,35 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "load_plan": "runcoach.plans.loader",
-    "parse_plan": "runcoach.plans.loader",
-    "builtin_plan_names": "runcoach.plans.loader",
-    "builtin_program_names": "runcoach.plans.loader",
-    "load_program": "runcoach.plans.loader",
-    "user_plans_dir": "runcoach.plans.loader",
-    "parse_program": "runcoach.plans.programs",
-    "Program": "runcoach.plans.programs",
-    "Week": "runcoach.plans.programs",
-    "ProgramSession": "runcoach.plans.programs",
+    **dict.fromkeys(
+        (
+            "load_plan",
+            "parse_plan",
+            "builtin_plan_names",
+            "builtin_program_names",
+            "load_program",
+            "user_plans_dir",
+            "parse_program",
+            "Program",
+            "Week",
+            "ProgramSession",
+            "Progression",
+            "Plan",
+            "Segment",
+            "Repeat",
+            "Breath",
+            "Cadence",
+        ),
+        "runcoach.plans",
+    ),
     "segments": "runcoach.outlines",
     "outline": "runcoach.outlines",
-    "Plan": "runcoach.plans.model",
-    "Segment": "runcoach.plans.model",
-    "Repeat": "runcoach.plans.model",
-    "Breath": "runcoach.plans.model",
-    "Cadence": "runcoach.plans.model",
     "resolve": "runcoach.timeline",
     "render": "runcoach.rendering",
-    "RunCoachError": "runcoach.errors",
-    "PlanError": "runcoach.errors",
-    "OptionError": "runcoach.errors",
-    "OutputError": "runcoach.errors",
-    "PlaybackError": "runcoach.errors",
+    **dict.fromkeys(
+        ("RunCoachError", "PlanError", "OptionError", "OutputError", "PlaybackError"),
+        "runcoach.errors",
+    ),
 }
 
 __all__ = [
@@ -54,6 +59,7 @@ __all__ = [
     "PlaybackError",
     "Program",
     "ProgramSession",
+    "Progression",
     "Repeat",
     "RunCoachError",
     "Segment",
@@ -81,16 +87,24 @@ if TYPE_CHECKING:
         RunCoachError,
     )
     from runcoach.outlines import outline, segments
-    from runcoach.plans.loader import (
+    from runcoach.plans import (
+        Breath,
+        Cadence,
+        Plan,
+        Program,
+        ProgramSession,
+        Progression,
+        Repeat,
+        Segment,
+        Week,
         builtin_plan_names,
         builtin_program_names,
         load_plan,
         load_program,
         parse_plan,
+        parse_program,
         user_plans_dir,
     )
-    from runcoach.plans.model import Breath, Cadence, Plan, Repeat, Segment
-    from runcoach.plans.programs import Program, ProgramSession, Week, parse_program
     from runcoach.rendering import render
     from runcoach.timeline import resolve
 

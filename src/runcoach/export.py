@@ -25,7 +25,8 @@ from runcoach import __version__
 from runcoach.errors import OutputError
 from runcoach.mix.blocks import MixOptions
 from runcoach.mix.layers import Layers
-from runcoach.plans.model import Plan, format_spm
+from runcoach.plans.model import Plan
+from runcoach.plans.units import format_spm
 from runcoach.plans.programs import Program
 from runcoach.rendering import render_session
 from runcoach.sinks.atomic import atomic_output

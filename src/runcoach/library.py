@@ -15,17 +15,16 @@ from fractions import Fraction
 from pathlib import Path
 
 from runcoach.errors import OptionError, OutputError, PlanError
+from runcoach.plans.catalogue import builtin_text, load_any, read_file
 from runcoach.plans.loader import (
     builtin_plan_names,
     builtin_program_names,
-    builtin_text,
-    load_any,
-    read_file,
     user_plan_files,
     user_plans_dir,
 )
-from runcoach.plans.model import Plan, format_spm
+from runcoach.plans.model import Plan
 from runcoach.plans.programs import Program
+from runcoach.plans.units import format_spm
 
 #: File names of the JSON Schemas that ``new_plan_file`` keeps next to the user's plans.
 PLAN_SCHEMA_FILE = "runcoach-plan.schema.json"
@@ -74,15 +73,18 @@ def catalogue(spm: float | None = None) -> list[Entry]:
         except PlanError as err:
             kind = "program" if _mentions_weeks(path) else "plan"
             entries.append(
-                Entry(name, kind, "user", path=path, error=_brief(err, path),
-                      shadows=name in builtins)
+                Entry(
+                    name, kind, "user", path=path, error=_brief(err, path), shadows=name in builtins
+                )
             )
     for name in builtin_plan_names():
-        entries.append(_entry(name, load_any_builtin(name), "built-in", None, spm,
-                              shadowed=name in users))
+        entries.append(
+            _entry(name, load_any_builtin(name), "built-in", None, spm, shadowed=name in users)
+        )
     for name in builtin_program_names():
-        entries.append(_entry(name, load_any_builtin(name), "built-in", None, spm,
-                              shadowed=name in users))
+        entries.append(
+            _entry(name, load_any_builtin(name), "built-in", None, spm, shadowed=name in users)
+        )
     return entries
 
 
@@ -97,9 +99,10 @@ def _brief(err: PlanError, path: Path | None) -> str:
 
 def load_any_builtin(name: str) -> Plan | Program:
     """A built-in plan or program by name, even when a user file shadows it."""
-    from runcoach.plans.loader import _builtin_plan, _builtin_program
+    from runcoach.plans.catalogue import builtin_program
+    from runcoach.plans.loader import builtin_plan
 
-    return _builtin_plan(name) if name in builtin_plan_names() else _builtin_program(name)
+    return builtin_plan(name) if name in builtin_plan_names() else builtin_program(name)
 
 
 def _mentions_weeks(path: Path) -> bool:
@@ -139,8 +142,16 @@ def _entry(
     except PlanError as err:
         if origin != "user":
             raise
-        return Entry(name, kind, origin, item.name, item.description, path,
-                     error=_brief(err, path), shadows=shadows)
+        return Entry(
+            name,
+            kind,
+            origin,
+            item.name,
+            item.description,
+            path,
+            error=_brief(err, path),
+            shadows=shadows,
+        )
     return Entry(
         name,
         kind,
@@ -392,4 +403,3 @@ weeks:
     spm: "+2"                       # every session this week runs 2 spm faster
     sessions: [intervals, steady, intervals]
 """
-

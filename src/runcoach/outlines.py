@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from runcoach.plans.model import Breath, Plan, format_seconds, format_spm
+from runcoach.plans.model import Breath, Plan
+from runcoach.plans.units import format_seconds, format_spm
 
 if TYPE_CHECKING:
     from runcoach.plans.programs import Program
@@ -52,7 +53,7 @@ def _number(value: Fraction) -> int | float:
 def _as_plan(plan: Plan | str | os.PathLike[str]) -> Plan:
     if isinstance(plan, Plan):
         return plan
-    from runcoach.plans.loader import load_plan
+    from runcoach.plans.catalogue import load_plan
 
     return load_plan(plan)
 

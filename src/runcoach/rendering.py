@@ -10,7 +10,8 @@ from pathlib import Path
 
 from runcoach.mix.blocks import BLOCK_FRAMES, MixOptions, pcm16_pieces
 from runcoach.mix.layers import Layers, layered_blocks
-from runcoach.plans.model import Breath, Plan, format_spm
+from runcoach.plans.model import Breath, Plan
+from runcoach.plans.units import format_spm
 from runcoach.sinks.codecs import format_for, write_audio
 from runcoach.sinks.tags import Chapter, Tags
 from runcoach.sinks.wav import write_wav_sparse
@@ -128,7 +129,7 @@ def render(
     ``OptionError`` or ``OutputError``.
     """
     if not isinstance(plan, Plan):
-        from runcoach.plans.loader import load_plan
+        from runcoach.plans.catalogue import load_plan
 
         plan = load_plan(plan)
     session = resolve(plan, spm=spm, breath=breath, sound=sound, rate=rate, countdown=countdown)

@@ -180,7 +180,8 @@ def _load(
 ) -> Plan:
     """The plan to play: ``--plan`` (a program's session with ``--week``/``--session``), or one
     steady segment of ``--duration``. Relative cadences still follow ``spm`` in ``_session``."""
-    from runcoach.plans.model import DEFAULT_SPM, Plan, Segment, format_spm, parse_duration
+    from runcoach.plans.units import DEFAULT_SPM, format_spm, parse_duration
+    from runcoach.plans.model import Plan, Segment
 
     if plan is not None and duration is not None:
         raise OptionError(
@@ -193,7 +194,7 @@ def _load(
             "(e.g. --plan return-to-run --week 1 --session 1)"
         )
     if plan is not None:
-        from runcoach.plans.loader import load_plan  # YAML only when there is a plan to read
+        from runcoach.plans.catalogue import load_plan
 
         return load_plan(plan, week=week, session=session)
     if duration is None:
@@ -222,7 +223,7 @@ def _session(
 def _default_output(session: Session, fmt: str = "wav") -> Path:
     import re
 
-    from runcoach.plans.model import format_spm
+    from runcoach.plans.units import format_spm
 
     slug = re.sub(r"[^a-z0-9]+", "-", session.plan.name.lower()).strip("-") or "session"
     return Path(f"{slug}-{format_spm(session.base_spm)}spm.{fmt}")
@@ -292,7 +293,7 @@ def _layers(
 ) -> Layers:
     """Build the voice and music layers from the options (warns when espeak-ng is missing)."""
     from runcoach.mix.layers import Layers
-    from runcoach.plans.model import parse_duration
+    from runcoach.plans.units import parse_duration
     from runcoach.sounds.voice import INSTALL_HINT, Voice, espeak_path
 
     speak = voice if voice is not None else fmt in ("mp3", "m4a", "ogg")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
-from runcoach.plans.model import format_seconds, format_spm
+from runcoach.plans.units import format_seconds, format_spm
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

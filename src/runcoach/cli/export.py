@@ -97,8 +97,8 @@ def export(
         from runcoach.export import export as run_export
         from runcoach.export import jobs as plan_jobs
         from runcoach.mix.blocks import MixOptions
-        from runcoach.plans.loader import load_any
-        from runcoach.plans.model import format_seconds
+        from runcoach.plans.catalogue import load_any
+        from runcoach.plans.units import format_seconds
         from runcoach.sinks.codecs import FORMATS, check_encoding
 
         kind = fmt.lower().lstrip(".")

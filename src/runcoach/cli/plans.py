@@ -68,7 +68,7 @@ def _console() -> Console:
 
 def _clock(seconds: float | Fraction) -> str:
     """``m:ss`` or ``h:mm:ss``; a tenth of a second when the time is not whole."""
-    from runcoach.plans.model import format_seconds
+    from runcoach.plans.units import format_seconds
 
     whole, tenth = divmod(round(float(seconds) * 10), 10)
     return format_seconds(whole) + (f".{tenth}" if tenth else "")
@@ -238,7 +238,7 @@ def plans_show(
       runcoach plans show return-to-run --week 3 --session 2 --spm 168
     """
     with _reporting():
-        from runcoach.plans.loader import load_any
+        from runcoach.plans.catalogue import load_any
         from runcoach.plans.model import Plan
 
         item = load_any(name)
@@ -270,7 +270,7 @@ def _show_plan(plan: Plan, name: str, spm: float | None, breath: str | None, as_
     from rich.table import Table
 
     from runcoach.outlines import cadence_chart, cadence_range, describe_range
-    from runcoach.plans.model import format_spm
+    from runcoach.plans.units import format_spm
     from runcoach.timeline import resolve
 
     session = resolve(plan, spm=spm, breath=breath)
@@ -336,7 +336,7 @@ def _show_program(
     from rich.markup import escape
     from rich.table import Table
 
-    from runcoach.plans.model import format_spm
+    from runcoach.plans.units import format_spm
 
     console = _console()
     console.print(f"[bold]{escape(program.name)}[/]  [dim]{escape(program.source or name)}[/]")
@@ -495,7 +495,7 @@ def plans_new(
 
         if program and template is not None:
             raise OptionError("give --program or --from, not both")
-        from runcoach.plans.loader import read_file
+        from runcoach.plans.catalogue import read_file
         from runcoach.plans.model import Plan
 
         path = new_plan_file(name, program=program, template=template)

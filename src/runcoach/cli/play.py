@@ -227,7 +227,7 @@ def play(
 
 
 def _header(session: Session, start: int, stereo: bool, host: str) -> str:
-    from runcoach.plans.model import format_seconds, format_spm
+    from runcoach.plans.units import format_seconds, format_spm
 
     at = f" from {format_seconds(start // session.rate)}" if start else ""
     count = session.segment_count

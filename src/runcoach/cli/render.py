@@ -170,7 +170,7 @@ def _render(
     quality: float | None = None,
     layers: Layers | None = None,
 ) -> None:
-    from runcoach.plans.model import format_seconds, format_spm
+    from runcoach.plans.units import format_seconds, format_spm
     from runcoach.rendering import render_session
 
     stereo = options.stereo

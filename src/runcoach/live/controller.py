@@ -32,18 +32,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from runcoach.errors import OptionError, PlanError, RunCoachError
-from runcoach.plans.model import (
-    BREATH_OFF,
-    MAX_SPM,
-    MIN_SPM,
-    Breath,
-    Cadence,
-    Plan,
-    Segment,
-    format_seconds,
-    format_spm,
-    parse_duration,
-)
+from runcoach.plans.model import BREATH_OFF, Breath, Cadence, Plan, Segment
+from runcoach.plans.units import MAX_SPM, MIN_SPM, format_seconds, format_spm, parse_duration
 from runcoach.timeline import Session, TimedSegment, resolve, segment_spm
 
 if TYPE_CHECKING:

@@ -11,7 +11,6 @@ prefixes the field path (``segments[2].spm``) and adds file and line.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,121 +18,34 @@ from fractions import Fraction
 from typing import Literal
 
 from runcoach.errors import PlanError
+from runcoach.plans.units import (
+    DEFAULT_SPM,
+    MAX_BREATH_STEPS,
+    MAX_DEPTH,
+    MAX_NAME_CHARS,
+    MAX_SEGMENTS,
+    MAX_SPM,
+    MAX_TOTAL_SECONDS,
+    check_spm,
+    clean_text,
+    format_spm,
+    parse_duration,
+    parse_number,
+    quote,
+)
 
-#: Cadence limits in steps per minute, inclusive.
-MIN_SPM = 60
-MAX_SPM = 240
-#: The longest session a plan may describe, in seconds.
-MAX_TOTAL_SECONDS = 24 * 3600
-#: The most segments a plan may expand to (repeats included).
-MAX_SEGMENTS = 100_000
-#: Longest breath phase, in steps.
-MAX_BREATH_STEPS = 16
-#: Deepest nesting of repeat blocks.
-MAX_DEPTH = 16
-
-DEFAULT_SPM = 170
 DEFAULT_SOUND = "woodblock"
 #: Click sounds the metronome can synthesize; ``off`` keeps a segment silent between cues.
 SOUND_NAMES = ("woodblock", "beep", "tick", "clave", "cowbell")
 SOUND_OFF = "off"
 
 _NUM = r"\d+(?:\.\d+)?"
-_UNITS = {
-    "h": 3600,
-    "hr": 3600,
-    "hrs": 3600,
-    "hour": 3600,
-    "hours": 3600,
-    "m": 60,
-    "min": 60,
-    "mins": 60,
-    "minute": 60,
-    "minutes": 60,
-    "s": 1,
-    "sec": 1,
-    "secs": 1,
-    "second": 1,
-    "seconds": 1,
-}
-_DURATION_PART = re.compile(rf"\s*({_NUM})\s*([a-z]+)\s*")
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d{2}(?:\.\d+)?)$")
 
 
-def parse_duration(value: object) -> Fraction:
-    """Parse a duration into exact seconds.
-
-    Accepts ``90s``, ``2m``, ``1m30s``, ``1h5m``, ``2.5min``, ``1:30`` (m:ss), ``1:05:00``
-    (h:mm:ss), or a ``Fraction``/``timedelta``-free number of seconds given from Python as an
-    ``int``/``Fraction``. Raises ``PlanError`` (field ``duration``) for anything else.
-    """
-    if isinstance(value, bool):
-        raise PlanError(
-            f"expected a duration such as 90s, 2m or 1:30, got {value!r}", field="duration"
-        )
-    if isinstance(value, (int, Fraction)):
-        seconds = Fraction(value)
-    elif isinstance(value, float):
-        seconds = Fraction(value).limit_denominator(1000)
-    elif isinstance(value, str):
-        seconds = _parse_duration_text(value)
-    else:
-        raise PlanError(
-            f"expected a duration such as 90s, 2m or 1:30, got {value!r}", field="duration"
-        )
-    if seconds <= 0:
-        raise PlanError(f"must be longer than zero, got {value!r}", field="duration")
-    if seconds > MAX_TOTAL_SECONDS:
-        raise PlanError(f"must be at most 24 hours, got {value!r}", field="duration")
-    return seconds
-
-
-def _parse_duration_text(text: str) -> Fraction:
-    raw = text.strip().lower()
-    clock = _CLOCK.match(raw)
-    if clock:
-        hours, minutes, seconds = clock.groups()
-        total = Fraction(int(hours or 0) * 3600 + int(minutes) * 60) + Fraction(seconds)
-        if hours is not None and int(minutes) >= 60:
-            raise PlanError(f"minutes must be below 60 in h:mm:ss, got {text!r}", field="duration")
-        return total
-    if re.fullmatch(_NUM, raw):
-        raise PlanError(f"needs a unit, e.g. {raw}s or {raw}m, got {text!r}", field="duration")
-    pos = 0
-    total = Fraction(0)
-    last_unit = math.inf
-    while pos < len(raw):
-        part = _DURATION_PART.match(raw, pos)
-        if not part or part.group(2) not in _UNITS:
-            raise PlanError(
-                f"expected a duration such as 90s, 2m, 1m30s, 1h5m or 1:30, got {text!r}",
-                field="duration",
-            )
-        unit = _UNITS[part.group(2)]
-        if unit >= last_unit:
-            raise PlanError(f"units must go from hours to seconds, got {text!r}", field="duration")
-        last_unit = unit
-        total += Fraction(part.group(1)) * unit
-        pos = part.end()
-    if pos == 0:
-        raise PlanError(
-            f"expected a duration such as 90s, 2m or 1:30, got {text!r}", field="duration"
-        )
-    return total
-
-
-def format_seconds(seconds: float | Fraction) -> str:
-    """Format seconds as ``m:ss`` or ``h:mm:ss`` (rounded to whole seconds)."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def format_spm(spm: Fraction | float) -> str:
-    """Format a cadence without trailing zeros: ``170``, ``161.5``."""
-    value = float(spm)
-    return f"{value:.0f}" if value == round(value) else f"{value:.1f}".rstrip("0")
+def _set(obj: object, **values: object) -> None:
+    """Store normalised values on a frozen dataclass (from its ``__post_init__``)."""
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
 
 
 @dataclass(frozen=True)
@@ -153,34 +65,27 @@ class Cadence:
         """Parse ``170``, ``"+5"``, ``"-10"`` or ``"95%"``; raise ``PlanError`` otherwise."""
         if isinstance(value, Cadence):
             return value
+        hint = 'a cadence such as 170, "+5", "-10" or "95%"'
         if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str)):
-            raise PlanError(
-                f'expected a cadence such as 170, "+5", "-10" or "95%", got {value!r}',
-                field="spm",
-            )
-        if isinstance(value, (int, float, Fraction)):
-            cadence = cls("abs", Fraction(value).limit_denominator(1000))
+            raise PlanError(f"expected {hint}, got {quote(value)}", field="spm")
+        if not isinstance(value, str):
+            cadence = cls("abs", parse_number(value, field="spm", what=hint))
         else:
             text = value.strip()
             if cls._REL.match(text):
-                cadence = cls("rel", Fraction(text.replace(" ", "")))
+                number = parse_number(text.replace(" ", ""), field="spm", what=hint)
+                cadence = cls("rel", number)
             elif cls._PCT.match(text):
-                cadence = cls("pct", Fraction(text[:-1].strip()))
+                cadence = cls("pct", parse_number(text[:-1].strip(), field="spm", what=hint))
             elif cls._ABS.match(text):
-                cadence = cls("abs", Fraction(text))
+                cadence = cls("abs", parse_number(text, field="spm", what=hint))
             else:
-                raise PlanError(
-                    f'expected a cadence such as 170, "+5", "-10" or "95%", got {value!r}',
-                    field="spm",
-                )
-        if cadence.kind == "abs" and not MIN_SPM <= cadence.value <= MAX_SPM:
+                raise PlanError(f"expected {hint}, got {quote(value)}", field="spm")
+        if cadence.kind == "abs":
+            check_spm(cadence.value, shown=value)
+        if cadence.kind == "pct" and not 1 <= cadence.value <= 400:
             raise PlanError(
-                f"must be between {MIN_SPM} and {MAX_SPM} steps per minute, got {value!r}",
-                field="spm",
-            )
-        if cadence.kind == "pct" and not 0 < cadence.value <= 400:
-            raise PlanError(
-                f"a share of the base cadence must be above 0%, got {value!r}", field="spm"
+                f"a share of the base cadence must be 1% to 400%, got {quote(value)}", field="spm"
             )
         return cadence
 
@@ -263,7 +168,8 @@ class Breath:
                         )
                 return cls(inhale, exhale)
         raise PlanError(
-            f'expected a pattern IN:OUT in steps such as "4:6" or "3:2", or off, got {value!r}',
+            'expected a pattern IN:OUT in steps such as "4:6" or "3:2", or off, got '
+            f"{quote(value)}",
             field="breath",
         )
 
@@ -286,17 +192,24 @@ def parse_sound(value: object) -> str:
         if name in ("none", "false", "no"):
             return SOUND_OFF
     raise PlanError(
-        f"unknown sound {value!r}; choose one of {', '.join(SOUND_NAMES)} or off",
+        f"unknown sound {quote(value)}; choose one of {', '.join(SOUND_NAMES)} or off",
         field="sound",
     )
 
 
-def _check_name(value: object, what: str) -> str:
+def check_name(value: object, what: str) -> str:
+    """A name as given, trimmed; ``PlanError`` for empty, over-long or multi-line names (a
+    newline or NUL in a name would inject lines into playlists and terminals)."""
     if not isinstance(value, str) or not value.strip():
-        raise PlanError(f"{what} must be non-empty text, got {value!r}", field="name")
-    if len(value) > 200:
-        raise PlanError(f"{what} is too long ({len(value)} characters, at most 200)", field="name")
-    return value.strip()
+        raise PlanError(f"{what} must be non-empty text, got {quote(value)}", field="name")
+    if len(value) > MAX_NAME_CHARS:
+        raise PlanError(
+            f"{what} is too long ({len(value)} characters, at most {MAX_NAME_CHARS})",
+            field="name",
+        )
+    if any(c in value for c in "\n\r\x00"):
+        raise PlanError(f"{what} must be one line of text, got {quote(value)}", field="name")
+    return clean_text(value.strip())
 
 
 @dataclass(frozen=True)
@@ -304,7 +217,8 @@ class Segment:
     """One stretch of the session at one cadence (or a ramp) and one breath pattern.
 
     Give exactly one of ``duration`` (seconds, or text such as ``"2m"``) and ``steps``.
-    ``spm``, ``breath`` and ``sound`` left as ``None`` follow the plan's base values.
+    ``spm``, ``breath`` and ``sound`` left as ``None`` follow the plan's base values; each may
+    be given in its text form (``spm="+5"``, ``breath="4:6"``) and is stored normalised.
     ``line`` and ``path`` locate the segment in its plan file for error messages.
     """
 
@@ -314,43 +228,36 @@ class Segment:
     spm: SpmSpec | None = None
     breath: Breath | None = None
     sound: str | None = None
-    line: int | None = field(default=None, compare=False, repr=False)
-    path: str = field(default="", compare=False, repr=False)
+    line: int | None = field(default=None, compare=False, repr=False, kw_only=True)
+    path: str = field(default="", compare=False, repr=False, kw_only=True)
 
-    def __init__(
-        self,
-        name: str,
-        duration: object = None,
-        steps: object = None,
-        spm: object = None,
-        breath: object = None,
-        sound: object = None,
-        *,
-        line: int | None = None,
-        path: str = "",
-    ) -> None:
-        setter = object.__setattr__
-        setter(self, "name", _check_name(name, "a segment name"))
+    def __post_init__(self) -> None:
+        duration: object = self.duration
+        steps: object = self.steps
         if (duration is None) == (steps is None):
             raise PlanError(
                 "give exactly one of duration (e.g. 2m) or steps (e.g. 400)"
                 + (", not both" if duration is not None else ""),
                 field="duration",
             )
-        setter(self, "duration", None if duration is None else parse_duration(duration))
         if steps is not None:
             if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
                 raise PlanError(
-                    f"must be a whole number of steps above 0, got {steps!r}", field="steps"
+                    f"must be a whole number of steps above 0, got {quote(steps)}", field="steps"
                 )
             if steps > MAX_TOTAL_SECONDS * MAX_SPM // 60:
                 raise PlanError(f"is more steps than 24 hours can hold, got {steps}", field="steps")
-        setter(self, "steps", steps)
-        setter(self, "spm", None if spm is None else parse_spm(spm))
-        setter(self, "breath", None if breath is None else Breath.parse(breath))
-        setter(self, "sound", None if sound is None else parse_sound(sound))
-        setter(self, "line", line)
-        setter(self, "path", path)
+        spm: object = self.spm
+        breath: object = self.breath
+        sound: object = self.sound
+        _set(
+            self,
+            name=check_name(self.name, "a segment name"),
+            duration=None if duration is None else parse_duration(duration),
+            spm=None if spm is None else parse_spm(spm),
+            breath=None if breath is None else Breath.parse(breath),
+            sound=None if sound is None else parse_sound(sound),
+        )
 
 
 @dataclass(frozen=True)
@@ -360,40 +267,33 @@ class Repeat:
     times: int
     segments: tuple[Segment | Repeat, ...]
     name: str | None = None
-    line: int | None = field(default=None, compare=False, repr=False)
-    path: str = field(default="", compare=False, repr=False)
+    line: int | None = field(default=None, compare=False, repr=False, kw_only=True)
+    path: str = field(default="", compare=False, repr=False, kw_only=True)
 
-    def __init__(
-        self,
-        times: int,
-        segments: Sequence[Segment | Repeat],
-        name: str | None = None,
-        *,
-        line: int | None = None,
-        path: str = "",
-    ) -> None:
+    def __post_init__(self) -> None:
+        times: object = self.times
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-            raise PlanError(f"must be a whole number of at least 1, got {times!r}", field="repeat")
+            raise PlanError(
+                f"must be a whole number of at least 1, got {quote(times)}", field="repeat"
+            )
         if times > MAX_SEGMENTS:
             raise PlanError(f"must be at most {MAX_SEGMENTS}, got {times}", field="repeat")
-        items = _check_items(segments)
-        setter = object.__setattr__
-        setter(self, "times", times)
-        setter(self, "segments", items)
-        setter(self, "name", None if name is None else _check_name(name, "a block name"))
-        setter(self, "line", line)
-        setter(self, "path", path)
+        _set(
+            self,
+            segments=_check_items(self.segments),
+            name=None if self.name is None else check_name(self.name, "a block name"),
+        )
 
 
-def _check_items(segments: Sequence[Segment | Repeat]) -> tuple[Segment | Repeat, ...]:
+def _check_items(segments: object) -> tuple[Segment | Repeat, ...]:
     if isinstance(segments, (str, bytes)) or not isinstance(segments, Sequence):
-        raise PlanError(f"must be a list of segments, got {segments!r}", field="segments")
+        raise PlanError(f"must be a list of segments, got {quote(segments)}", field="segments")
     items = tuple(segments)
     if not items:
         raise PlanError("must list at least one segment", field="segments")
     for item in items:
         if not isinstance(item, (Segment, Repeat)):
-            raise PlanError(f"expected a Segment or Repeat, got {item!r}", field="segments")
+            raise PlanError(f"expected a Segment or Repeat, got {quote(item)}", field="segments")
     if _depth(items) > MAX_DEPTH:
         raise PlanError(f"repeat blocks nest more than {MAX_DEPTH} deep", field="segments")
     return items
@@ -418,34 +318,28 @@ class Plan:
     spm: Fraction = Fraction(DEFAULT_SPM)
     breath: Breath = DEFAULT_BREATH
     sound: str = DEFAULT_SOUND
-    source: str | None = field(default=None, compare=False)
+    source: str | None = field(default=None, compare=False, kw_only=True)
 
-    def __init__(
-        self,
-        name: str,
-        segments: Sequence[Segment | Repeat],
-        description: str = "",
-        spm: object = DEFAULT_SPM,
-        breath: object = DEFAULT_BREATH,
-        sound: object = DEFAULT_SOUND,
-        *,
-        source: str | None = None,
-    ) -> None:
-        setter = object.__setattr__
-        setter(self, "name", _check_name(name, "the plan name"))
+    def __post_init__(self) -> None:
+        description: object = self.description
         if not isinstance(description, str):
-            raise PlanError(f"must be text, got {description!r}", field="description")
-        setter(self, "description", description.strip())
+            raise PlanError(f"must be text, got {quote(description)}", field="description")
+        spm: object = self.spm
         base = Cadence.parse(spm)
         if base.kind != "abs":
             raise PlanError(
-                f"the base cadence must be a number of steps per minute, got {spm!r}", field="spm"
+                f"the base cadence must be a number of steps per minute, got {quote(spm)}",
+                field="spm",
             )
-        setter(self, "spm", base.value)
-        setter(self, "breath", Breath.parse(breath))
-        setter(self, "sound", parse_sound(sound))
-        setter(self, "source", source)
-        setter(self, "segments", _check_items(segments))
+        _set(
+            self,
+            name=check_name(self.name, "the plan name"),
+            description=clean_text(description.strip()),
+            spm=base.value,
+            breath=Breath.parse(self.breath),
+            sound=parse_sound(self.sound),
+            segments=_check_items(self.segments),
+        )
 
     def walk(self) -> Iterator[Segment]:
         """Yield the segments in play order, repeats expanded (lazily)."""

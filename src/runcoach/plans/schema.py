@@ -17,16 +17,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runcoach.plans.model import (
-    _UNITS,
-    MAX_SEGMENTS,
-    MAX_SPM,
-    MAX_TOTAL_SECONDS,
-    MIN_SPM,
-    SOUND_NAMES,
-    SOUND_OFF,
+from runcoach.plans.model import SOUND_NAMES, SOUND_OFF
+from runcoach.plans.programs import (
+    MAX_OFFSET,
+    MAX_REST_DAYS,
+    MAX_SESSIONS,
+    MAX_WEEKS,
+    PROGRESSION_RANGES,
 )
-from runcoach.plans.programs import MAX_OFFSET, MAX_SESSIONS, MAX_WEEKS
+from runcoach.plans.units import DURATION_UNITS, MAX_SEGMENTS, MAX_SPM, MAX_TOTAL_SECONDS, MIN_SPM
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
@@ -49,7 +48,7 @@ def _words(*words: str) -> str:
 
 
 def _definitions() -> dict[str, Any]:
-    units = "|".join(_ci(u) for u in sorted(_UNITS, key=len, reverse=True))
+    units = "|".join(_ci(u) for u in sorted(DURATION_UNITS, key=len, reverse=True))
     text = {"type": "string", "pattern": r"\S", "maxLength": 200}
     cadence = {
         "description": 'A cadence: 170 (steps per minute, 60-240), "+5" or "-10" (relative to '
@@ -76,8 +75,7 @@ def _definitions() -> dict[str, Any]:
     }
     sexagesimal = [{"minimum": a * 60 + 1, "maximum": a * 60 + 16} for a in range(1, 17)]
     breath = {
-        "description": 'Breath pattern "IN:OUT" in steps (1-16 each), e.g. "4:6" or "3:2"; '
-        "or off.",
+        "description": 'Breath pattern "IN:OUT" in steps (1-16 each), e.g. "4:6" or "3:2"; or off.',
         "anyOf": [
             {
                 "type": "string",
@@ -304,6 +302,14 @@ def program_schema() -> dict[str, Any]:
             "name": {"anyOf": [{"$ref": "#/definitions/text"}, {"type": "null"}]},
             "description": {"anyOf": [{"type": ["string", "number", "boolean"]}, {"type": "null"}]},
             "spm": {"$ref": "#/definitions/base_spm"},
+            "rest_days": {
+                "description": "Rest days the program asks for between runs (the coach's "
+                "`today` says when a run comes too soon).",
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_REST_DAYS,
+            },
+            "progression": _progression(),
             "weeks": {
                 "description": "The weeks, in order.",
                 "type": "array",
@@ -319,3 +325,17 @@ def program_schema() -> dict[str, Any]:
         offset=offset, reference=reference, session=session, sessions=sessions, week=week
     )
     return {"$schema": DRAFT, "title": "runcoach program", **program, "definitions": definitions}
+
+
+def _progression() -> dict[str, Any]:
+    """The schema of a program's optional ``progression:`` thresholds."""
+    return {
+        "description": "Thresholds of the progression rule (pain is the runner's own 0-10 "
+        "score; see the README's coach section).",
+        "type": "object",
+        "properties": {
+            name: {"type": "integer", "minimum": low, "maximum": high}
+            for name, low, high in PROGRESSION_RANGES
+        },
+        "additionalProperties": False,
+    }
