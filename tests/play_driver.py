@@ -20,7 +20,9 @@ from pathlib import Path
 
 from runcoach.errors import PlaybackError
 from runcoach.live.controller import Controller
-from runcoach.mix.blocks import MixOptions, blocks, to_pcm16
+from runcoach.mix.levels import MixOptions
+from runcoach.mix.blocks import blocks
+from runcoach.mix.pcm import to_pcm16
 from runcoach.plans.catalogue import load_plan
 from runcoach.sinks.playback import open_stream
 from runcoach.timeline import resolve

@@ -14,7 +14,8 @@ import soundfile
 
 from conftest import read_wav
 from runcoach.errors import OptionError, OutputError
-from runcoach.mix.blocks import MixOptions, blocks
+from runcoach.mix.levels import MixOptions
+from runcoach.mix.blocks import blocks
 from runcoach.plans import parse_plan
 from runcoach.rendering import render, render_session
 from runcoach.sinks.codecs import write_audio

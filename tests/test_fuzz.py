@@ -29,7 +29,8 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from runcoach.errors import PlanError
-from runcoach.mix.blocks import MixOptions, blocks
+from runcoach.mix.levels import MixOptions
+from runcoach.mix.blocks import blocks
 from runcoach.plans import parse_plan
 from runcoach.timeline import Step, events, resolve
 

@@ -12,7 +12,9 @@ import hashlib
 
 import pytest
 
-from runcoach.mix.blocks import MixOptions, blocks, to_pcm16
+from runcoach.mix.levels import MixOptions
+from runcoach.mix.blocks import blocks
+from runcoach.mix.pcm import to_pcm16
 from runcoach.plans import parse_plan
 from runcoach.timeline import resolve
 

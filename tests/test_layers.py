@@ -14,20 +14,15 @@ import numpy as np
 import pytest
 import soundfile
 
-from runcoach.mix.blocks import PEAK_LIMIT, MixOptions, blocks
+from runcoach.errors import OptionError
+from runcoach.mix.announce import announcements, segment_phrase
+from runcoach.mix.blocks import blocks
 from runcoach.mix.layers import DUCK, Layers, layered_blocks
+from runcoach.mix.levels import PEAK_LIMIT, MixOptions
 from runcoach.plans import parse_plan
 from runcoach.rendering import render_session
 from runcoach.sinks.codecs import write_audio
-from runcoach.sounds.voice import (
-    Voice,
-    announcements,
-    cadence_words,
-    duration_words,
-    espeak_path,
-    number_words,
-    segment_phrase,
-)
+from runcoach.sounds.voice import Voice, cadence_words, duration_words, espeak_path, number_words
 from runcoach.timeline import Step, events, resolve
 
 needs_espeak = pytest.mark.skipif(espeak_path() is None,
@@ -184,8 +179,8 @@ def test_level_shares_never_pass_the_ceiling():
     assert sum(layers.shares()) == pytest.approx(1.0)
     quieter = Layers(music="m.mp3", music_db=-6).shares()
     assert quieter[2] == pytest.approx(0.35 * 10 ** (-6 / 20))
-    with pytest.raises(ValueError):
-        Layers(music="m.mp3", music_db=-60).shares()
+    with pytest.raises(OptionError, match="--music-db"):
+        Layers(music="m.mp3", music_db=-60)
 
 
 def test_click_and_cue_levels_are_separate_and_loudness_is_fixed():

@@ -18,7 +18,9 @@ from runcoach.cli.display import PANEL_WIDTH, PlainDisplay, panel, summary_lines
 from runcoach.cli.play import parse_keys
 from runcoach.errors import OptionError
 from runcoach.live.controller import Controller, LiveTimeline, start_frame_for
-from runcoach.mix.blocks import MixOptions, blocks, to_pcm16
+from runcoach.mix.levels import MixOptions
+from runcoach.mix.blocks import blocks
+from runcoach.mix.pcm import to_pcm16
 from runcoach.plans.catalogue import load_plan
 from runcoach.plans.model import Breath, Plan, Segment
 from runcoach.timeline import Session, resolve

@@ -12,7 +12,9 @@ import pytest
 
 from conftest import onsets, read_wav
 from runcoach import breath as breath_sounds
-from runcoach.mix.blocks import PEAK_LIMIT, MixOptions, blocks
+from runcoach.errors import OptionError
+from runcoach.mix.blocks import blocks
+from runcoach.mix.levels import PEAK_LIMIT, MixOptions
 from runcoach.plans import parse_plan
 from runcoach.rendering import render, render_session
 from runcoach.timeline import Step, events, resolve
@@ -193,7 +195,7 @@ def test_volume_scales_and_sound_off_is_silent_between_cues(tmp_path):
     quiet = np.concatenate(list(blocks(silent)))
     # Only the start and finish chimes remain.
     assert len(onsets(quiet[:, 0], threshold=0.01)) <= 2
-    with pytest.raises(ValueError, match="volume"):
+    with pytest.raises(OptionError, match="volume"):
         next(blocks(session, MixOptions(volume=2.0)))
 
 

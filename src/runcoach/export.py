@@ -23,7 +23,7 @@ from typing import Any
 
 from runcoach import __version__
 from runcoach.errors import OutputError
-from runcoach.mix.blocks import MixOptions
+from runcoach.mix.levels import MixOptions
 from runcoach.mix.layers import Layers
 from runcoach.plans.model import Plan
 from runcoach.plans.units import format_spm

@@ -18,6 +18,16 @@ COMMANDS = {
     "play": "play",
     "export": "export",
     "plans": "plans",
+    "workout": "workout",
+    "import": "workout",
+    "review": "review",
+    "report": "review",
+    "start": "coach",
+    "today": "coach",
+    "log": "coach",
+    "resume": "coach",
+    "history": "coach",
+    "journal": "coach",
 }
 
 

@@ -96,7 +96,7 @@ def export(
         from runcoach.export import Settings, total_frames
         from runcoach.export import export as run_export
         from runcoach.export import jobs as plan_jobs
-        from runcoach.mix.blocks import MixOptions
+        from runcoach.mix.levels import MixOptions
         from runcoach.plans.catalogue import load_any
         from runcoach.plans.units import format_seconds
         from runcoach.sinks.codecs import FORMATS, check_encoding

@@ -251,7 +251,7 @@ def _play(
 ) -> ExitCode:
     from runcoach.cli.display import LiveDisplay, PlainDisplay
     from runcoach.live.controller import Controller
-    from runcoach.mix.blocks import BLOCK_FRAMES, MixOptions
+    from runcoach.mix.levels import BLOCK_FRAMES, MixOptions
     from runcoach.sinks.playback import open_stream
 
     options = MixOptions(stereo=stereo, volume=volume, guide=guide)

@@ -43,7 +43,7 @@ from runcoach.cli._common import (
 from runcoach.errors import OptionError
 
 if TYPE_CHECKING:
-    from runcoach.mix.blocks import MixOptions
+    from runcoach.mix.levels import MixOptions
     from runcoach.mix.layers import Layers
     from runcoach.timeline import Session
 
@@ -131,7 +131,7 @@ def render(
             bitrate=bitrate,
             quality=quality,
         )
-        from runcoach.mix.blocks import MixOptions
+        from runcoach.mix.levels import MixOptions
 
         _check_levels(click_db, cue_db)
         layers = _layers(

@@ -39,7 +39,7 @@ from runcoach.timeline import Session, TimedSegment, resolve, segment_spm
 if TYPE_CHECKING:
     import numpy as np
 
-    from runcoach.mix.blocks import MixOptions
+    from runcoach.mix.levels import MixOptions
     from runcoach.sinks.playback import Stream
 
 Command = Literal["pause", "next", "back", "faster", "slower", "breath", "quit"]

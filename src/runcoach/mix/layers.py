@@ -14,12 +14,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from runcoach import breath as _breath
-from runcoach.mix.blocks import BLOCK_FRAMES, PEAK_LIMIT, MixOptions, blocks
+from runcoach.mix.announce import announcements
+from runcoach.mix.blocks import blocks
+from runcoach.mix.levels import BLOCK_FRAMES, PEAK_LIMIT, MixOptions, check_db
+from runcoach.mix.spans import cue_spans
 from runcoach.sounds import music as _music
-from runcoach.sounds import signals as _cues
-from runcoach.sounds.voice import Voice, announcements
-from runcoach.timeline import Session, Step, events
+from runcoach.sounds.voice import Voice
+from runcoach.timeline import Session
 
 #: Shares of the ceiling for (mix, voice, music), by which layers are present.
 _SHARES = {
@@ -47,6 +48,10 @@ class Layers:
     voice_db: float = 0.0
     music_db: float = 0.0
 
+    def __post_init__(self) -> None:
+        check_db("--voice-db", self.voice_db)
+        check_db("--music-db", self.music_db)
+
     @property
     def active(self) -> bool:
         """True when there is anything to add over the session mix."""
@@ -54,9 +59,6 @@ class Layers:
 
     def shares(self) -> tuple[float, float, float]:
         """Linear shares of the ceiling for the mix, the voice and the music."""
-        for db, name in ((self.voice_db, "voice"), (self.music_db, "music")):
-            if not -40.0 <= db <= 12.0:
-                raise ValueError(f"{name} level must be -40 to +12 dB, got {db}")
         base, voice, music = _SHARES[self.voice is not None, self.music is not None]
         voice *= 10 ** (self.voice_db / 20)
         music *= 10 ** (self.music_db / 20)
@@ -92,7 +94,7 @@ def layered_blocks(
             music_stream = _music.looped(
                 layers.music, rate=session.rate, channels=channels, frames=session.total_frames
             )
-    ducks = _duck_spans(session)
+    ducks = cue_spans(session)
     ramp = max(1, int(DUCK_RAMP * session.rate))
     pending_duck: list[tuple[int, int]] = []
     upcoming_duck = next(ducks, None)
@@ -132,22 +134,6 @@ def layered_blocks(
         np.clip(out, -PEAK_LIMIT, PEAK_LIMIT, out=out)
         yield out
         b0 = b1
-
-
-def _duck_spans(session: Session) -> Iterator[tuple[int, int]]:
-    """Frames where a breath cue or a segment signal sounds, in order."""
-    rate = session.rate
-    cue_len = int(max(_breath.INHALE_SECONDS, _breath.EXHALE_SECONDS) * rate)
-    signal_len = {kind: len(_cues.signal(kind, sr=rate)) for kind in _cues.SIGNALS}
-    for event in events(session):
-        if isinstance(event, Step):
-            length = 0
-            if event.breath is not None:
-                length = cue_len
-            if event.signal is not None:
-                length = max(length, signal_len[event.signal])
-            if length:
-                yield event.frame, event.frame + length
 
 
 def _envelope(b0: int, b1: int, spans: list[tuple[int, int]], ramp: int) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 
 from runcoach._quiet import quiet_stderr
 from runcoach.errors import OptionError, PlaybackError
-from runcoach.mix.blocks import to_pcm16
+from runcoach.mix.pcm import to_pcm16
 
 #: ``--backend`` choices: miniaudio picks a host API itself; the next three force one.
 BACKENDS = ("miniaudio", "alsa", "pulseaudio", "jack", "simpleaudio")

@@ -18,7 +18,7 @@ from typing import Any, cast
 import numpy as np
 
 from runcoach.errors import OptionError
-from runcoach.mix.blocks import to_pcm16
+from runcoach.mix.pcm import to_pcm16
 from runcoach.sinks.atomic import atomic_path
 from runcoach.sinks.tags import Chapter, Tags
 

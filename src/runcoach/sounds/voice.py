@@ -1,8 +1,7 @@
-"""Spoken announcements with espeak-ng: what each segment is, halfway, one minute left, time to
-go, and the end of the session.
+"""The voice: phrases spoken by espeak-ng, and numbers, cadences and durations in words.
 
-Phrases are synthesized once per session (and cached for the process) and placed between breath
-cues, so a runner outdoors hears what comes next without ever losing a breath cue under a word.
+Each phrase is synthesized once per process (cached) as mono float32 at the session's rate;
+where and when phrases are said is the mixer's business (:mod:`runcoach.mix.announce`).
 """
 
 from __future__ import annotations
@@ -10,15 +9,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-from runcoach import breath as _breath
 from runcoach.errors import OptionError
-from runcoach.timeline import Session, TimedSegment
 
 INSTALL_HINT = (
     "spoken announcements need espeak-ng: install it with `sudo apt-get install espeak-ng` "
@@ -26,10 +21,6 @@ INSTALL_HINT = (
     "github.com/espeak-ng/espeak-ng/releases (Windows); the tones still announce every change"
 )
 
-#: Segments at least this long (seconds) get "halfway" and "one minute left".
-LONG_SEGMENT = 240
-#: Silence kept after a breath cue before a word starts, and before the next cue (seconds).
-_CUE_MARGIN = 0.05
 
 _ONES = [
     "zero",
@@ -97,14 +88,6 @@ def duration_words(seconds: Fraction | float) -> str:
     if secs and not hours:
         parts.append(number_words(secs))
     return " ".join(parts) or "zero seconds"
-
-
-def segment_phrase(seg: TimedSegment) -> str:
-    """What is said at a segment's start: "Run, two minutes, one seventy"."""
-    cadence = cadence_words(seg.spm_start)
-    if seg.is_ramp:
-        cadence += f" to {cadence_words(seg.spm_end)}"
-    return f"{seg.name}, {duration_words(seg.duration_seconds)}, {cadence}"
 
 
 def espeak_path() -> str | None:
@@ -190,103 +173,3 @@ class Voice:
         peak = float(np.max(np.abs(y)))
         out: np.ndarray = (y / peak).astype(np.float32)
         return out
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """A phrase to be spoken from ``frame`` on."""
-
-    frame: int
-    text: str
-
-
-def _cue_spans(seg: TimedSegment, sr: int) -> list[tuple[int, int]]:
-    """Frames where a breath cue or segment signal of this segment sounds."""
-    spans = [(seg.start_frame, seg.start_frame + int(0.3 * sr))]  # the segment's bell
-    pattern = seg.breath
-    if pattern.off:
-        return spans
-    length = int((max(_breath.INHALE_SECONDS, _breath.EXHALE_SECONDS) + _CUE_MARGIN) * sr)
-    for k in range(0, seg.steps, pattern.cycle):
-        for start_k in (k, k + pattern.inhale):
-            if start_k < seg.steps:
-                frame = seg.step_frame(start_k)
-                spans.append((frame, frame + length))
-    return spans
-
-
-def _place(target: int, length: int, spans: list[tuple[int, int]], limit: int) -> int | None:
-    """The first frame from ``target`` where ``length`` frames meet no span and end before
-    ``limit``; None when there is no such room."""
-    candidate = target
-    for start, end in sorted(spans):
-        if end <= candidate:
-            continue
-        if start >= candidate + length:
-            break
-        candidate = end
-    return candidate if candidate + length <= limit else None
-
-
-def announcements(
-    session: Session, voice: Voice, *, every_seconds: int | None = None
-) -> Iterator[tuple[Announcement, np.ndarray]]:
-    """Yield what is spoken when, with its audio, in frame order.
-
-    Each segment is announced at its start (after its bell, between breath cues), long segments
-    get "halfway" and "one minute left", ``every_seconds`` adds "N minutes to go" on that grid,
-    and the session ends with "Session complete". Phrases never overlap each other.
-    """
-    sr = session.rate
-    busy_until = 0
-    total = session.total_frames
-    for seg in session.segments():
-        spans = _cue_spans(seg, sr)
-        wanted: list[tuple[int, str]] = [(seg.start_frame, segment_phrase(seg))]
-        if seg.duration_seconds >= LONG_SEGMENT:
-            wanted.append((seg.start_frame + seg.frames // 2, "Halfway"))
-            wanted.append((seg.end_frame - 60 * sr, "One minute left"))
-        if every_seconds:
-            step = every_seconds * sr
-            first = -(-max(seg.start_frame, 1) // step) * step
-            for frame in range(first, seg.end_frame, step):
-                left = round((total - frame) / sr / 60)
-                if left > 0 and frame - seg.start_frame > 5 * sr:
-                    minutes = "minute" if left == 1 else "minutes"
-                    wanted.append((frame, f"{number_words(left)} {minutes} to go"))
-        is_last = seg.end_frame == total
-        if is_last:
-            clip = voice.say("Session complete. Well done")
-            wanted.append(
-                (
-                    max(seg.start_frame, total - len(clip) - int(1.5 * sr)),
-                    "Session complete. Well done",
-                )
-            )
-        for target, text in sorted(wanted):
-            # Say it whole between two breath cues within the next few seconds; failing that
-            # (fast breathing), say its parts in successive gaps; failing that, say it anyway.
-            window = min(seg.end_frame, target + 8 * sr)
-            start = max(target, busy_until)
-            whole = voice.say(text)
-            spot = _place(start, len(whole), spans, window)
-            pieces: list[tuple[int, str]] = []
-            if spot is not None:
-                pieces = [(spot, text)]
-            elif ", " in text:
-                at = start
-                for part in text.split(", "):
-                    spot = _place(at, len(voice.say(part)), spans, seg.end_frame)
-                    if spot is None:
-                        pieces = []
-                        break
-                    pieces.append((spot, part))
-                    at = spot + len(voice.say(part)) + int(0.1 * sr)
-            if not pieces:
-                pieces = [(start, text)]
-            for frame, said in pieces:
-                clip = voice.say(said)
-                if frame + len(clip) > total:
-                    continue
-                busy_until = frame + len(clip) + int(0.2 * sr)
-                yield Announcement(frame, said), clip

@@ -1,0 +1,139 @@
+"""Spoken announcements: what is said when, placed between the session's cues.
+
+Each segment is announced at its start ("Run, two minutes, one seventy"), long segments get
+"Halfway" and "One minute left", ``--announce-every`` adds "N minutes to go", and the session
+ends with "Session complete". Words never cover a breath cue or a segment signal: a phrase
+waits for a gap between cues, or is said in parts.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from runcoach.mix.spans import cue_spans
+from runcoach.sounds.voice import Voice, cadence_words, duration_words, number_words
+from runcoach.timeline import Session, TimedSegment
+
+#: Segments at least this long (seconds) get "halfway" and "one minute left".
+LONG_SEGMENT = 240
+#: Silence kept after a breath cue before a word starts, and before the next cue (seconds).
+_CUE_MARGIN = 0.05
+#: How far after its moment a phrase may still be said whole (seconds).
+_WINDOW_SECONDS = 8
+_FINISH = "Session complete. Well done"
+
+
+def segment_phrase(seg: TimedSegment) -> str:
+    """What is said at a segment's start: "Run, two minutes, one seventy"."""
+    cadence = cadence_words(seg.spm_start)
+    if seg.is_ramp:
+        cadence += f" to {cadence_words(seg.spm_end)}"
+    return f"{seg.name}, {duration_words(seg.duration_seconds)}, {cadence}"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A phrase to be spoken from ``frame`` on."""
+
+    frame: int
+    text: str
+
+
+def _place(target: int, length: int, spans: list[tuple[int, int]], limit: int) -> int | None:
+    """The first frame from ``target`` where ``length`` frames meet no span and end before
+    ``limit``; None when there is no such room."""
+    candidate = target
+    for start, end in sorted(spans):
+        if end <= candidate:
+            continue
+        if start >= candidate + length:
+            break
+        candidate = end
+    return candidate if candidate + length <= limit else None
+
+
+class _Spans:
+    """The cue spans of the session, read forward segment by segment."""
+
+    def __init__(self, session: Session, margin: int) -> None:
+        self._stream = cue_spans(session, margin=margin)
+        self._ahead: deque[tuple[int, int]] = deque()
+        self._next = next(self._stream, None)
+
+    def within(self, seg: TimedSegment) -> list[tuple[int, int]]:
+        """The spans that touch ``seg`` (sorted)."""
+        while self._next is not None and self._next[0] < seg.end_frame:
+            self._ahead.append(self._next)
+            self._next = next(self._stream, None)
+        while self._ahead and self._ahead[0][1] <= seg.start_frame:
+            self._ahead.popleft()
+        return list(self._ahead)
+
+
+def _wanted(
+    seg: TimedSegment, session: Session, voice: Voice, every_seconds: int | None
+) -> list[tuple[int, str]]:
+    """What this segment would like said, and from which frame."""
+    sr, total = session.rate, session.total_frames
+    wanted: list[tuple[int, str]] = [(seg.start_frame, segment_phrase(seg))]
+    if seg.duration_seconds >= LONG_SEGMENT:
+        wanted.append((seg.start_frame + seg.frames // 2, "Halfway"))
+        wanted.append((seg.end_frame - 60 * sr, "One minute left"))
+    if every_seconds:
+        step = every_seconds * sr
+        first = -(-max(seg.start_frame, 1) // step) * step
+        for frame in range(first, seg.end_frame, step):
+            left = round((total - frame) / sr / 60)
+            if left > 0 and frame - seg.start_frame > 5 * sr:
+                minutes = "minute" if left == 1 else "minutes"
+                wanted.append((frame, f"{number_words(left)} {minutes} to go"))
+    if seg.end_frame == total:
+        clip = voice.say(_FINISH)
+        wanted.append((max(seg.start_frame, total - len(clip) - int(1.5 * sr)), _FINISH))
+    return sorted(wanted)
+
+
+def _pieces(
+    text: str, when: tuple[int, int], seg: TimedSegment, spans: list[tuple[int, int]], voice: Voice
+) -> list[tuple[int, str]]:
+    """Where to say ``text`` (wanted at ``when = (target, start)``, not before ``start``): whole
+    between two cues within a few seconds of the target; failing that (fast breathing), its
+    parts in successive gaps; failing that, at ``start`` anyway."""
+    sr = seg.rate
+    target, start = when
+    window = min(seg.end_frame, target + _WINDOW_SECONDS * sr)
+    spot = _place(start, len(voice.say(text)), spans, window)
+    if spot is not None:
+        return [(spot, text)]
+    pieces: list[tuple[int, str]] = []
+    at = start
+    for part in text.split(", ") if ", " in text else ():
+        spot = _place(at, len(voice.say(part)), spans, seg.end_frame)
+        if spot is None:
+            return [(start, text)]
+        pieces.append((spot, part))
+        at = spot + len(voice.say(part)) + int(0.1 * sr)
+    return pieces or [(start, text)]
+
+
+def announcements(
+    session: Session, voice: Voice, *, every_seconds: int | None = None
+) -> Iterator[tuple[Announcement, np.ndarray]]:
+    """Yield what is spoken when, with its audio, in frame order; phrases never overlap each
+    other and wait for gaps between cues."""
+    sr = session.rate
+    spans = _Spans(session, int(_CUE_MARGIN * sr))
+    busy_until = 0
+    for seg in session.segments():
+        near = spans.within(seg)
+        for target, text in _wanted(seg, session, voice, every_seconds):
+            for frame, said in _pieces(text, (target, max(target, busy_until)), seg, near, voice):
+                clip = voice.say(said)
+                if frame + len(clip) > session.total_frames:
+                    continue
+                busy_until = frame + len(clip) + int(0.2 * sr)
+                yield Announcement(frame, said), clip
