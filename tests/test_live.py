@@ -17,7 +17,8 @@ from conftest import onsets
 from runcoach.cli.display import PANEL_WIDTH, PlainDisplay, panel, summary_lines
 from runcoach.cli.play import parse_keys
 from runcoach.errors import OptionError
-from runcoach.live.controller import Controller, LiveTimeline, start_frame_for
+from runcoach.live.controller import Controller
+from runcoach.live.edits import LiveTimeline, start_frame_for
 from runcoach.mix.levels import MixOptions
 from runcoach.mix.blocks import blocks
 from runcoach.mix.pcm import to_pcm16

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
 
-    from runcoach.live.controller import Status, Summary
+    from runcoach.live.status import Status, Summary
 
 #: The widest the panel gets (it fits a 60-column terminal).
 PANEL_WIDTH = 60

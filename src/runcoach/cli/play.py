@@ -33,7 +33,9 @@ from runcoach.cli._common import (
 from runcoach.errors import ExitCode, OptionError, RunCoachError
 
 if TYPE_CHECKING:
-    from runcoach.live.controller import Command, Controller, Summary
+    from runcoach.live.edits import Command
+    from runcoach.live.controller import Controller
+    from runcoach.live.status import Summary
     from runcoach.timeline import Session
 
 #: Keys and the escape sequences of arrow keys, to the controls they press.
@@ -211,7 +213,7 @@ def play(
             raise OptionError(f"--volume must be between 0 and 1, got {volume}")
         the_plan = _load(plan, duration, spm, week=week, session=session_number)
         session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
-        from runcoach.live.controller import start_frame_for
+        from runcoach.live.edits import start_frame_for
 
         start = start_frame_for(session, start_at)
     except RunCoachError as err:
