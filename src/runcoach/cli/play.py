@@ -33,8 +33,8 @@ from runcoach.cli._common import (
 from runcoach.errors import ExitCode, OptionError, RunCoachError
 
 if TYPE_CHECKING:
-    from runcoach.live.edits import Command
     from runcoach.live.controller import Controller
+    from runcoach.live.edits import Command
     from runcoach.live.status import Summary
     from runcoach.timeline import Session
 
@@ -123,7 +123,7 @@ def _keys(press: Callable[[Command], None]) -> Iterator[None]:
 
 
 def _list_devices(backend: str | None) -> None:
-    from runcoach.sinks.playback import BACKENDS, list_devices
+    from runcoach.sinks.devices import BACKENDS, list_devices
 
     chosen = [backend] if backend is not None else ["miniaudio", "simpleaudio"]
     for name in chosen:
@@ -203,7 +203,7 @@ def play(
     """
     explicit_backend = backend if backend != "miniaudio" else None
     try:
-        from runcoach.sinks.playback import check_backend
+        from runcoach.sinks.devices import check_backend
 
         backend = check_backend(backend)
         if list_devices:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from runcoach.mix.levels import MixOptions
-    from runcoach.sinks.playback import Stream
+    from runcoach.sinks.streams import Stream
 
 #: How far ahead of the audio handed to the device a change may take effect (device latency).
 MARGIN_SECONDS = 0.2
