@@ -8,9 +8,8 @@ import sys
 from importlib import import_module
 from typing import Any
 
-from runcoach.cli import _common
-from runcoach.cli._common import Interrupted
-from runcoach.errors import ExitCode
+from runcoach.cli import base as _base
+from runcoach.cli.base import Interrupted, exit_for
 
 #: Each command's module; importing a module registers its commands on ``app``.
 COMMANDS = {
@@ -26,8 +25,8 @@ COMMANDS = {
     "today": "coach",
     "log": "coach",
     "resume": "coach",
-    "history": "coach",
-    "journal": "coach",
+    "history": "journal",
+    "journal": "journal",
 }
 
 
@@ -41,10 +40,10 @@ def register(argv: list[str] | None = None) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    # ``runcoach.cli.app`` (for CliRunner and scripts): the app with every command registered.
+    # ``runcoach.cli.base`` (for CliRunner and scripts): the app with every command registered.
     if name == "app":
         register()
-        return _common.app
+        return _base.app
     raise AttributeError(f"module 'runcoach.cli' has no attribute {name!r}")
 
 
@@ -85,15 +84,6 @@ def main() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     register(sys.argv[1:2])
     try:
-        _common.app()
-    except (KeyboardInterrupt, Interrupted):
-        sys.stderr.write("\nruncoach: interrupted\n")
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except Exception as err:  # a bug: say so in one line, keep the traceback for debugging
-        if os.environ.get("RUNCOACH_DEBUG"):
-            raise
-        sys.stderr.write(
-            f"runcoach: unexpected error ({type(err).__name__}: {err}); this is a bug, please "
-            "report it (set RUNCOACH_DEBUG=1 to see the traceback)\n"
-        )
-        sys.exit(int(ExitCode.ERROR))
+        _base.app()
+    except (KeyboardInterrupt, Interrupted) as err:  # between the commands' own handling
+        sys.exit(int(exit_for(err)))

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from runcoach.cli._common import (
+from runcoach.cli.base import app, say
+from runcoach.cli.options import (
     AnnounceOpt,
     BitrateOpt,
     BreathOpt,
@@ -27,11 +28,7 @@ from runcoach.cli._common import (
     VoiceDbOpt,
     VoiceOpt,
     VolumeOpt,
-    _check_levels,
-    _layers,
-    _reporting,
-    _warn,
-    app,
+    make_layers,
 )
 from runcoach.errors import OptionError
 
@@ -92,100 +89,93 @@ def export(
 
       runcoach export cadence-builder-6w out/ --spm 160 --voice
     """
-    with _reporting():
-        from runcoach.export import Settings, total_frames
-        from runcoach.export import export as run_export
-        from runcoach.export import jobs as plan_jobs
-        from runcoach.mix.levels import MixOptions
-        from runcoach.plans.catalogue import load_any
-        from runcoach.plans.units import format_seconds
-        from runcoach.sinks.codecs import FORMATS, check_encoding
+    from runcoach.export import Settings, total_frames
+    from runcoach.export import export as run_export
+    from runcoach.export import jobs as plan_jobs
+    from runcoach.mix.levels import MixOptions
+    from runcoach.plans.catalogue import load_any
+    from runcoach.plans.units import format_seconds
+    from runcoach.sinks.codecs import FORMATS, check_encoding
 
-        kind = fmt.lower().lstrip(".")
-        if kind not in FORMATS:
-            raise OptionError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-        if not 0.0 <= volume <= 1.0:
-            raise OptionError(f"--volume must be between 0 and 1, got {volume}")
-        if jobs is not None and not 1 <= jobs <= 64:
-            raise OptionError(f"--jobs must be 1 to 64, got {jobs}")
-        if folder.exists() and not folder.is_dir():
-            raise OptionError(f"{folder}: is a file, not a folder")
-        _check_levels(click_db, cue_db)
-        thing = load_any(target)
-        layers = _layers(
-            voice=voice,
-            announce_every=announce_every,
-            music=music,
-            voice_db=voice_db,
-            music_db=music_db,
+    kind = fmt.lower().lstrip(".")
+    if kind not in FORMATS:
+        raise OptionError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if jobs is not None and not 1 <= jobs <= 64:
+        raise OptionError(f"--jobs must be 1 to 64, got {jobs}")
+    if folder.exists() and not folder.is_dir():
+        raise OptionError(f"{folder}: is a file, not a folder")
+    thing = load_any(target)
+    layers = make_layers(
+        voice=voice,
+        announce_every=announce_every,
+        music=music,
+        voice_db=voice_db,
+        music_db=music_db,
+        rate=sample_rate,
+        fmt=kind,
+        warn=say,
+    )
+    settings = Settings(
+        spm=spm,
+        breath=breath,
+        sound=sound,
+        rate=sample_rate,
+        countdown=countdown,
+        fmt=kind,
+        bitrate=bitrate,
+        quality=quality,
+        mix=MixOptions(stereo=stereo, volume=volume, guide=guide, click_db=click_db, cue_db=cue_db),
+        layers=layers,
+    )
+    planned = plan_jobs(thing, folder, settings)
+    for job in planned:
+        check_encoding(
+            kind,
             rate=sample_rate,
-            fmt=kind,
-            warn=_warn,
-        )
-        settings = Settings(
-            spm=spm,
-            breath=breath,
-            sound=sound,
-            rate=sample_rate,
-            countdown=countdown,
-            fmt=kind,
+            channels=2 if stereo else 1,
+            total_frames=job.session.total_frames,
             bitrate=bitrate,
             quality=quality,
-            mix=MixOptions(
-                stereo=stereo, volume=volume, guide=guide, click_db=click_db, cue_db=cue_db
-            ),
-            layers=layers,
         )
-        planned = plan_jobs(thing, folder, settings)
-        for job in planned:
-            check_encoding(
-                kind,
-                rate=sample_rate,
-                channels=2 if stereo else 1,
-                total_frames=job.session.total_frames,
-                bitrate=bitrate,
-                quality=quality,
-            )
-        started = time.monotonic()
-        show = not quiet and sys.stderr.isatty()
-        if show:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
+    started = time.monotonic()
+    show = not quiet and sys.stderr.isatty()
+    if show:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
-            console = Console(stderr=True)
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-            ) as bar:
-                audio = bar.add_task("Rendering audio", total=total_frames(planned))
-                files = bar.add_task("Files", total=len(planned))
-                report = run_export(
-                    thing,
-                    folder,
-                    settings,
-                    workers=jobs,
-                    force=force,
-                    progress=lambda n: bar.advance(audio, n),
-                    on_file=lambda path, skipped: bar.advance(files),
-                )
-        else:
-            report = run_export(thing, folder, settings, workers=jobs, force=force)
-        if not quiet:
-            seconds = time.monotonic() - started
-            total = sum(job.session.total_seconds for job in planned)
-            typer.echo(
-                f"Exported {thing.name} to {folder}: {len(report.written)} written, "
-                f"{len(report.skipped)} up to date, {format_seconds(total)} of audio in "
-                f"{seconds:.1f} s"
-                + (f"; playlist {report.playlist.name}" if report.playlist else "")
+        console = Console(stderr=True)
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as bar:
+            audio = bar.add_task("Rendering audio", total=total_frames(planned))
+            files = bar.add_task("Files", total=len(planned))
+            report = run_export(
+                thing,
+                folder,
+                settings,
+                workers=jobs,
+                force=force,
+                progress=lambda n: bar.advance(audio, n),
+                on_file=lambda path, skipped: bar.advance(files),
             )
+    else:
+        report = run_export(thing, folder, settings, workers=jobs, force=force)
+    if not quiet:
+        seconds = time.monotonic() - started
+        total = sum(job.session.total_seconds for job in planned)
+        typer.echo(
+            f"Exported {thing.name} to {folder}: {len(report.written)} written, "
+            f"{len(report.skipped)} up to date, {format_seconds(total)} of audio in "
+            f"{seconds:.1f} s" + (f"; playlist {report.playlist.name}" if report.playlist else "")
+        )

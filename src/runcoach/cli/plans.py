@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runcoach.cli._common import BreathOpt, SessionOpt, SpmOpt, WeekOpt, _reporting, app
+from runcoach.cli.base import app
+from runcoach.cli.options import (
+    BreathOpt,
+    SessionOpt,
+    SpmOpt,
+    WeekOpt,
+)
 from runcoach.errors import OptionError
 
 if TYPE_CHECKING:
@@ -104,32 +110,31 @@ def plans_list(
     folder (shown below the list; $RUNCOACH_PLANS_DIR overrides it); one named like a built-in
     shadows it.
     """
-    with _reporting():
-        from rich.markup import escape
+    from rich.markup import escape
 
-        from runcoach.library import catalogue
-        from runcoach.plans.loader import PLANS_DIR_ENV, user_plans_dir
+    from runcoach.library import catalogue
+    from runcoach.plans.loader import PLANS_DIR_ENV, user_plans_dir
 
-        entries = catalogue(spm)
-        console = _console()
-        folder = escape(str(user_plans_dir()))
-        yours = [e for e in entries if e.origin == "user"]
-        builtin = [e for e in entries if e.origin != "user"]
-        if yours:
-            console.print(_table(f"Your plans and programs, in {folder}", yours))
-            console.print()
-        console.print(_table("Built-in plans and programs", builtin))
-        if not yours:
-            console.print(
-                f"\n[dim]Your own plans go in {folder} (or the folder ${PLANS_DIR_ENV} names): "
-                "`runcoach plans new NAME` starts one.[/]"
-            )
+    entries = catalogue(spm)
+    console = _console()
+    folder = escape(str(user_plans_dir()))
+    yours = [e for e in entries if e.origin == "user"]
+    builtin = [e for e in entries if e.origin != "user"]
+    if yours:
+        console.print(_table(f"Your plans and programs, in {folder}", yours))
+        console.print()
+    console.print(_table("Built-in plans and programs", builtin))
+    if not yours:
         console.print(
-            "[dim]Time: a session's length (a program's shortest–longest session). Cadence in "
-            "steps per minute"
-            + (f" for --spm {spm:g}." if spm is not None else "; --spm replaces the base.")
-            + "[/]"
+            f"\n[dim]Your own plans go in {folder} (or the folder ${PLANS_DIR_ENV} names): "
+            "`runcoach plans new NAME` starts one.[/]"
         )
+    console.print(
+        "[dim]Time: a session's length (a program's shortest–longest session). Cadence in "
+        "steps per minute"
+        + (f" for --spm {spm:g}." if spm is not None else "; --spm replaces the base.")
+        + "[/]"
+    )
 
 
 def _table(title: str, entries: list[Entry]) -> Table:
@@ -237,23 +242,22 @@ def plans_show(
 
       runcoach plans show return-to-run --week 3 --session 2 --spm 168
     """
-    with _reporting():
-        from runcoach.plans.catalogue import load_any
-        from runcoach.plans.model import Plan
+    from runcoach.plans.catalogue import load_any
+    from runcoach.plans.model import Plan
 
-        item = load_any(name)
-        if isinstance(item, Plan):
-            if week is not None or session_number is not None:
-                raise OptionError(
-                    f"--week and --session choose a session of a program; {name!r} is a plan"
-                )
-            _show_plan(item, name, spm, breath, as_json)
-        elif session_number is None:
-            if breath is not None:
-                raise OptionError("--breath applies to one session: add --week and --session")
-            _show_program(item, name, spm, week, as_json)
-        else:
-            _show_plan(item.select(week, session_number), name, spm, breath, as_json)
+    item = load_any(name)
+    if isinstance(item, Plan):
+        if week is not None or session_number is not None:
+            raise OptionError(
+                f"--week and --session choose a session of a program; {name!r} is a plan"
+            )
+        _show_plan(item, name, spm, breath, as_json)
+    elif session_number is None:
+        if breath is not None:
+            raise OptionError("--breath applies to one session: add --week and --session")
+        _show_program(item, name, spm, week, as_json)
+    else:
+        _show_plan(item.select(week, session_number), name, spm, breath, as_json)
 
 
 def _show_plan(plan: Plan, name: str, spm: float | None, breath: str | None, as_json: bool) -> None:
@@ -424,36 +428,35 @@ def plans_validate(
     line on stdout (unless --quiet). Programs are checked session by session, the plans they
     name included.
     """
-    with _reporting():
-        from runcoach.library import check, problem_line
-        from runcoach.outlines import outline
-        from runcoach.plans.model import Plan
+    from runcoach.library import check, problem_line
+    from runcoach.outlines import outline
+    from runcoach.plans.model import Plan
 
-        failed = False
-        for name in files:
-            result = check(name, spm)
-            for problem in result.problems:
-                sys.stderr.write(problem_line(problem) + "\n")
-            if result.problems:
-                failed = True
-            elif not quiet and result.item is not None:
-                item = result.item
-                if isinstance(item, Plan):
-                    summary = outline(item, spm)
-                    what = (
-                        f"plan {item.name!r}, {_clock(summary['total_seconds'])}, "
-                        f"{_count(len(summary['segments']), 'segment')}"
-                    )
-                else:
-                    count = sum(len(w.sessions) for w in item.weeks)
-                    what = (
-                        f"program {item.name!r}, {_count(len(item.weeks), 'week')}, "
-                        f"{_count(count, 'session')}"
-                    )
-                typer.echo(f"{name}: ok ({what})")
-        sys.stderr.flush()
-        if failed:
-            raise typer.Exit(2)
+    failed = False
+    for name in files:
+        result = check(name, spm)
+        for problem in result.problems:
+            sys.stderr.write(problem_line(problem) + "\n")
+        if result.problems:
+            failed = True
+        elif not quiet and result.item is not None:
+            item = result.item
+            if isinstance(item, Plan):
+                summary = outline(item, spm)
+                what = (
+                    f"plan {item.name!r}, {_clock(summary['total_seconds'])}, "
+                    f"{_count(len(summary['segments']), 'segment')}"
+                )
+            else:
+                count = sum(len(w.sessions) for w in item.weeks)
+                what = (
+                    f"program {item.name!r}, {_count(len(item.weeks), 'week')}, "
+                    f"{_count(count, 'session')}"
+                )
+            typer.echo(f"{name}: ok ({what})")
+    sys.stderr.flush()
+    if failed:
+        raise typer.Exit(2)
 
 
 @plans_app.command("new")
@@ -490,23 +493,22 @@ def plans_new(
 
       runcoach plans new my-program --program
     """
-    with _reporting():
-        from runcoach.library import new_plan_file
+    from runcoach.library import new_plan_file
 
-        if program and template is not None:
-            raise OptionError("give --program or --from, not both")
-        from runcoach.plans.catalogue import read_file
-        from runcoach.plans.model import Plan
+    if program and template is not None:
+        raise OptionError("give --program or --from, not both")
+    from runcoach.plans.catalogue import read_file
+    from runcoach.plans.model import Plan
 
-        path = new_plan_file(name, program=program, template=template)
-        stem = path.stem
-        choose = "" if isinstance(read_file(path), Plan) else " --week 1 --session 1"
-        typer.echo(f"Created {path}")
-        typer.echo(
-            f"Edit it, then: runcoach plans validate {path}\n"
-            f"               runcoach plans show {stem}\n"
-            f"               runcoach render --plan {stem}{choose} -o {stem}.wav"
-        )
+    path = new_plan_file(name, program=program, template=template)
+    stem = path.stem
+    choose = "" if isinstance(read_file(path), Plan) else " --week 1 --session 1"
+    typer.echo(f"Created {path}")
+    typer.echo(
+        f"Edit it, then: runcoach plans validate {path}\n"
+        f"               runcoach plans show {stem}\n"
+        f"               runcoach render --plan {stem}{choose} -o {stem}.wav"
+    )
 
 
 @plans_app.command("schema")

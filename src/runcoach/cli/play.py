@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runcoach.cli._common import (
+from runcoach.cli.base import Interrupted, app
+from runcoach.cli.options import (
     BreathOpt,
     CountdownOpt,
     DurationOpt,
     GuideOpt,
-    Interrupted,
     PlanOpt,
     RateOpt,
     SessionOpt,
@@ -25,17 +25,12 @@ from runcoach.cli._common import (
     StereoOpt,
     VolumeOpt,
     WeekOpt,
-    _fail,
-    _load,
-    _session,
-    app,
+    load_plan_option,
+    make_session,
 )
-from runcoach.errors import ExitCode, OptionError, RunCoachError
 
 if TYPE_CHECKING:
-    from runcoach.live.controller import Controller
     from runcoach.live.edits import Command
-    from runcoach.live.status import Summary
     from runcoach.timeline import Session
 
 #: Keys and the escape sequences of arrow keys, to the controls they press.
@@ -201,31 +196,18 @@ def play(
 
       runcoach play --plan return-to-run --week 3 --session 2 --spm 168
     """
+    from runcoach.live.edits import start_frame_for
+    from runcoach.sinks.devices import check_backend
+
     explicit_backend = backend if backend != "miniaudio" else None
-    try:
-        from runcoach.sinks.devices import check_backend
-
-        backend = check_backend(backend)
-        if list_devices:
-            _list_devices(explicit_backend)
-            return
-        if not 0.0 <= volume <= 1.0:
-            raise OptionError(f"--volume must be between 0 and 1, got {volume}")
-        the_plan = _load(plan, duration, spm, week=week, session=session_number)
-        session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
-        from runcoach.live.edits import start_frame_for
-
-        start = start_frame_for(session, start_at)
-    except RunCoachError as err:
-        _fail(str(err), err.exit_code)
-    except (KeyboardInterrupt, Interrupted):
-        sys.stderr.write("\nruncoach: interrupted\n")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-    code = _play(
-        session, start, backend=backend, device=device, stereo=stereo, volume=volume, guide=guide
-    )
-    if code:
-        raise typer.Exit(int(code))
+    backend = check_backend(backend)
+    if list_devices:
+        _list_devices(explicit_backend)
+        return
+    the_plan = load_plan_option(plan, duration, spm, week=week, session=session_number)
+    session = make_session(the_plan, spm, breath, sound, sample_rate, countdown)
+    start = start_frame_for(session, start_at)
+    _play(session, start, backend=backend, device=device, stereo=stereo, volume=volume, guide=guide)
 
 
 def _header(session: Session, start: int, stereo: bool, host: str) -> str:
@@ -250,7 +232,7 @@ def _play(
     stereo: bool,
     volume: float,
     guide: bool,
-) -> ExitCode:
+) -> None:
     from runcoach.cli.display import LiveDisplay, PlainDisplay
     from runcoach.live.controller import Controller
     from runcoach.mix.levels import BLOCK_FRAMES, MixOptions
@@ -280,23 +262,9 @@ def _play(
         with _keys(controller.command) if keys else contextlib.nullcontext():
             display.start(_header(session, start, stereo, backend))
             summary = controller.run()
-    except RunCoachError as err:
-        display.close()
-        _say_error(err)
-        return err.exit_code
     except (KeyboardInterrupt, Interrupted):
-        display.finish(_interrupted(controller))
-        return ExitCode.INTERRUPTED
+        display.finish(controller.summary(completed=False, interrupted=True))
+        raise
     finally:
         display.close()
     display.finish(summary)
-    return ExitCode.OK
-
-
-def _interrupted(controller: Controller) -> Summary:
-    return controller.summary(completed=False, interrupted=True)
-
-
-def _say_error(err: RunCoachError) -> None:
-    sys.stderr.write(f"runcoach: error: {err}\n")
-    sys.stderr.flush()

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runcoach.cli._common import (
+from runcoach.cli.base import app, say
+from runcoach.cli.options import (
     AnnounceOpt,
     BitrateOpt,
     BreathOpt,
@@ -30,21 +31,16 @@ from runcoach.cli._common import (
     VoiceOpt,
     VolumeOpt,
     WeekOpt,
-    _check_levels,
-    _default_output,
-    _layers,
-    _load,
-    _reporting,
-    _session,
-    _size,
-    _warn,
-    app,
+    default_output,
+    load_plan_option,
+    make_layers,
+    make_session,
+    size_text,
 )
-from runcoach.errors import OptionError
 
 if TYPE_CHECKING:
-    from runcoach.mix.levels import MixOptions
     from runcoach.mix.layers import Layers
+    from runcoach.mix.levels import MixOptions
     from runcoach.timeline import Session
 
 
@@ -112,51 +108,47 @@ def render(
 
       runcoach render --plan return-to-run --week 3 --session 2 --spm 168 -o w3s2.wav
     """
-    with _reporting():
-        if not 0.0 <= volume <= 1.0:
-            raise OptionError(f"--volume must be between 0 and 1, got {volume}")
-        the_plan = _load(plan, duration, spm, week=week, session=session_number)
-        the_session = _session(the_plan, spm, breath, sound, sample_rate, countdown)
-        from runcoach.sinks.atomic import check_destination
-        from runcoach.sinks.codecs import check_encoding, format_for
+    the_plan = load_plan_option(plan, duration, spm, week=week, session=session_number)
+    the_session = make_session(the_plan, spm, breath, sound, sample_rate, countdown)
+    from runcoach.sinks.atomic import check_destination
+    from runcoach.sinks.codecs import check_encoding, format_for
 
-        dest = output if output is not None else _default_output(the_session, fmt or "wav")
-        check_destination(dest)
-        kind = format_for(dest, fmt)
-        check_encoding(
-            kind,
-            rate=the_session.rate,
-            channels=2 if stereo else 1,
-            total_frames=the_session.total_frames,
-            bitrate=bitrate,
-            quality=quality,
-        )
-        from runcoach.mix.levels import MixOptions
+    dest = output if output is not None else default_output(the_session, fmt or "wav")
+    check_destination(dest)
+    kind = format_for(dest, fmt)
+    check_encoding(
+        kind,
+        rate=the_session.rate,
+        channels=2 if stereo else 1,
+        total_frames=the_session.total_frames,
+        bitrate=bitrate,
+        quality=quality,
+    )
+    from runcoach.mix.levels import MixOptions
 
-        _check_levels(click_db, cue_db)
-        layers = _layers(
-            voice=voice,
-            announce_every=announce_every,
-            music=music,
-            voice_db=voice_db,
-            music_db=music_db,
-            rate=the_session.rate,
-            fmt=kind,
-            warn=_warn,
-        )
-        options = MixOptions(
-            stereo=stereo, volume=volume, guide=guide, click_db=click_db, cue_db=cue_db
-        )
-        _render(
-            the_session,
-            dest,
-            options,
-            quiet=quiet,
-            fmt=kind,
-            bitrate=bitrate,
-            quality=quality,
-            layers=layers,
-        )
+    layers = make_layers(
+        voice=voice,
+        announce_every=announce_every,
+        music=music,
+        voice_db=voice_db,
+        music_db=music_db,
+        rate=the_session.rate,
+        fmt=kind,
+        warn=say,
+    )
+    options = MixOptions(
+        stereo=stereo, volume=volume, guide=guide, click_db=click_db, cue_db=cue_db
+    )
+    _render(
+        the_session,
+        dest,
+        options,
+        quiet=quiet,
+        fmt=kind,
+        bitrate=bitrate,
+        quality=quality,
+        layers=layers,
+    )
 
 
 def _render(
@@ -208,7 +200,7 @@ def _render(
             f"Wrote {result.path}: {session.plan.name}, {format_seconds(session.total_seconds)}, "
             f"{session.segment_count} segments, base {format_spm(session.base_spm)} spm, "
             f"breath {session.breath}, {rate_khz} {'stereo' if stereo else 'mono'}, "
-            f"{_size(result.bytes)}"
+            f"{size_text(result.bytes)}"
             + (", with voice" if layers is not None and layers.voice is not None else "")
             + (", with music" if layers is not None and layers.music is not None else "")
         )

@@ -1,0 +1,136 @@
+"""The ``runcoach`` application: the Typer app every command registers on, and the one place that
+turns what a command raises into one line on stderr and an exit code.
+
+Commands only parse, call the core and print; they raise. :class:`_Group` wraps every command
+(under ``main`` and under Typer's ``CliRunner`` alike): a :class:`~runcoach.errors.RunCoachError`
+becomes ``runcoach: error: <message>`` and its exit code, a usage mistake one line and exit 2,
+Ctrl-C or SIGTERM exit 130, anything else a one-line bug report and exit 1 (httpie's
+``raw_main`` is the model).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+import typer.core
+
+try:  # typer 0.28 carries its own copy of click
+    from typer._click import exceptions as _click
+except ImportError:  # pragma: no cover - earlier typer uses click itself
+    from click import exceptions as _click  # type: ignore[no-redef]
+
+from runcoach import __version__
+from runcoach.errors import ExitCode, RunCoachError
+from runcoach.plans.units import clean_text
+
+
+class Interrupted(BaseException):
+    """Raised in the main thread on SIGTERM or SIGHUP, so clean-up runs as for Ctrl-C."""
+
+
+def say(message: str) -> None:
+    """Write one line to stderr (warnings and errors; control characters made harmless)."""
+    sys.stderr.write(clean_text(message) + "\n")
+    sys.stderr.flush()
+
+
+def exit_for(err: BaseException) -> ExitCode:
+    """Report ``err`` in one line on stderr and return the exit code it maps to."""
+    if isinstance(err, RunCoachError):
+        say(f"runcoach: error: {err}")
+        return err.exit_code
+    if isinstance(err, (KeyboardInterrupt, Interrupted)):
+        sys.stderr.write("\n")
+        say("runcoach: interrupted (nothing half-written was left behind)")
+        return ExitCode.INTERRUPTED
+    if isinstance(err, _click.NoArgsIsHelpError):
+        sys.stderr.write(err.format_message() + "\n")
+        return ExitCode.BAD_INPUT
+    if isinstance(err, _click.BadParameter) and err.param is not None and err.param.opts:
+        name = max(err.param.opts, key=len)  # --spm rather than -s
+        joint = " " if err.message.startswith("must ") else ": "
+        say(f"runcoach: error: {name}{joint}{err.message}")
+        return ExitCode.BAD_INPUT
+    if isinstance(err, _click.UsageError):
+        where = err.ctx.command_path if err.ctx is not None else "runcoach"
+        say(f"runcoach: error: {err.format_message()} (see `{where} --help`)")
+        return ExitCode.BAD_INPUT
+    if isinstance(err, _click.ClickException):
+        say(f"runcoach: error: {err.format_message()}")
+        return ExitCode.BAD_INPUT
+    if isinstance(err, OSError) and err.filename:  # a file the core did not expect to fail
+        say(f"runcoach: error: {err.filename}: {err.strerror or err}")
+        return ExitCode.BAD_INPUT
+    say(
+        f"runcoach: unexpected error ({type(err).__name__}: {err}); this is a bug, please "
+        "report it (set RUNCOACH_DEBUG=1 to see the traceback)"
+    )
+    return ExitCode.ERROR
+
+
+def fail(err: BaseException) -> NoReturn:
+    """Report ``err`` and stop the command with its exit code."""
+    raise typer.Exit(int(exit_for(err)))
+
+
+class _Group(typer.core.TyperGroup):
+    """The command group: every command runs inside the one error mapping."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise
+        except (Exception, KeyboardInterrupt, Interrupted) as err:
+            if os.environ.get("RUNCOACH_DEBUG") and not isinstance(
+                err, (RunCoachError, _click.ClickException, KeyboardInterrupt, Interrupted)
+            ):
+                raise
+            fail(err)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        # Parse errors of the top level (before any command runs) are one line too.
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _click.ClickException as err:
+            fail(err)
+
+
+app = typer.Typer(
+    name="runcoach",
+    cls=_Group,
+    help="A cadence and breathing coach for runners: metronome clicks at your target cadence, "
+    "breath cues (inhale 4 steps, exhale 6) and run/walk intervals, rendered to audio files or "
+    "played live.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"runcoach {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """A cadence and breathing coach for runners."""
