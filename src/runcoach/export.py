@@ -12,7 +12,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import re
 import signal
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -23,11 +22,11 @@ from typing import Any
 
 from runcoach import __version__
 from runcoach.errors import OutputError
-from runcoach.mix.levels import MixOptions
 from runcoach.mix.layers import Layers
+from runcoach.mix.levels import MixOptions
 from runcoach.plans.model import Plan
-from runcoach.plans.units import format_spm
 from runcoach.plans.programs import Program
+from runcoach.plans.units import format_spm, slug
 from runcoach.rendering import render_session
 from runcoach.sinks.atomic import atomic_output
 from runcoach.sinks.tags import Tags
@@ -100,10 +99,6 @@ class Report:
     playlist: Path | None = None
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "session"
-
-
 def _peak_spm(session: Session) -> str:
     top = max(max(seg.spm_start, seg.spm_end) for seg in session.segments())
     return format_spm(top)
@@ -125,13 +120,13 @@ def jobs(target: Plan | Program, folder: Path, settings: Settings) -> list[Job]:
             items.append(
                 (
                     plan,
-                    f"w{w:02d}-s{s}-{_slug(inner)}",
+                    f"w{w:02d}-s{s}-{slug(inner)}",
                     f"Week {w} · Session {s} · {inner}",
                     target.name,
                 )
             )
     else:
-        items.append((target, _slug(target.name), target.name, "runcoach"))
+        items.append((target, slug(target.name), target.name, "runcoach"))
     out = []
     count = len(items)
     base = settings.describe() + __version__
@@ -292,7 +287,7 @@ def export(
         _run_parallel(pending, settings, count, progress, finished)
     report.written.sort()
     if isinstance(target, Program) or len(todo) > 1:
-        report.playlist = write_playlist(dest / f"{_slug(target.name)}.m3u", todo)
+        report.playlist = write_playlist(dest / f"{slug(target.name)}.m3u", todo)
     return report
 
 

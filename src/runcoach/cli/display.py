@@ -24,10 +24,6 @@ PANEL_WIDTH = 60
 KEYS_HINT = "space pause  n next  p back  +/- spm  b breath  q quit"
 
 
-def _clock(frames: int, rate: int) -> str:
-    return format_seconds(frames // rate)
-
-
 def _spm(status: Status) -> str:
     text = format_spm(round(status.spm))
     if status.spm_target is not None:
@@ -52,7 +48,7 @@ def plain_line(status: Status) -> str:
     """One line for a segment start: ``1:00  3/14 Run  2:00  170 spm  breath 4:6``."""
     length = format_seconds(status.segment_frames / status.rate)
     return (
-        f"{_clock(status.segment_start, status.rate)}  {status.segment_number}/"
+        f"{format_seconds(status.segment_start // status.rate)}  {status.segment_number}/"
         f"{status.segment_count} {status.segment}  {length}  "
         f"{status.spm_plan.replace('→', ' → ')} spm  "
         f"breath {status.breath}"
@@ -94,7 +90,7 @@ class PlainDisplay:
             self._header = None
         if status.note_serial != self._note and status.note:
             self._note = status.note_serial
-            self._write(f"{_clock(status.position, status.rate)}  {status.note}")
+            self._write(f"{format_seconds(status.position // status.rate)}  {status.note}")
         if status.segment_key != self._segment:
             self._segment = status.segment_key
             self._write(plain_line(status))
@@ -137,12 +133,9 @@ def panel(status: Status, *, keys: bool, width: int = PANEL_WIDTH) -> Renderable
     bar = Table.grid(expand=True, padding=(0, 1))
     bar.add_column(ratio=1)
     bar.add_column(no_wrap=True, justify="right")
-    clock = (
-        f"{_clock(status.position, status.rate)} / {_clock(status.total_frames, status.rate)}"
-    )
-    bar.add_row(
-        ProgressBar(total=max(1, status.total_frames), completed=status.position), clock
-    )
+    played, total = status.position // status.rate, status.total_frames // status.rate
+    clock = f"{format_seconds(played)} / {format_seconds(total)}"
+    bar.add_row(ProgressBar(total=max(1, status.total_frames), completed=status.position), clock)
     grid.add_row("session", bar)
     grid.add_row("cadence", Text(_spm(status), style="bold"))
     grid.add_row("breath", Text(_breath(status), style="bold green" if status.phase else ""))

@@ -158,8 +158,12 @@ def _parse_duration_text(text: str) -> Fraction:
     return total
 
 
-def format_seconds(seconds: float | Fraction) -> str:
-    """Format seconds as ``m:ss`` or ``h:mm:ss`` (rounded to whole seconds)."""
+def format_seconds(seconds: float | Fraction, *, tenths: bool = False) -> str:
+    """Format seconds as ``m:ss`` or ``h:mm:ss``, rounded to whole seconds (with ``tenths``, a
+    tenth of a second is added when the time is not whole: ``1:02.5``)."""
+    if tenths:
+        whole, tenth = divmod(round(float(seconds) * 10), 10)
+        return format_seconds(whole) + (f".{tenth}" if tenth else "")
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
