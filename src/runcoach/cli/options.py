@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from runcoach.timeline import Session
 
 
-def _number(option: str, low: float, high: float, unit: str = "") -> Callable[[str], float]:
+def bounded(option: str, low: float, high: float, unit: str = "") -> Callable[[str], float]:
     """A parser for a finite number from ``low`` to ``high`` (NaN and infinities refused)."""
 
     def parse(text: str | float) -> float:
@@ -140,7 +140,7 @@ VolumeOpt = Annotated[
     float,
     typer.Option(
         "--volume",
-        parser=_number("--volume", 0, 1),
+        parser=bounded("--volume", 0, 1),
         metavar="0-1",
         help="Overall volume, 0 to 1 (1 peaks at -1 dBFS).",
     ),
@@ -247,7 +247,7 @@ QualityOpt = Annotated[
     float | None,
     typer.Option(
         "--quality",
-        parser=_number("--quality", 0, 10),
+        parser=bounded("--quality", 0, 10),
         metavar="0-10",
         help="OGG Vorbis quality, 0-10 (default 5).",
         show_default=False,
@@ -287,7 +287,7 @@ _DB_RANGE = f"{MIN_DB:+g} to {MAX_DB:+g} dB"
 def _db(option: str, what: str) -> Any:
     return typer.Option(
         option,
-        parser=_number(option, MIN_DB, MAX_DB, " dB"),
+        parser=bounded(option, MIN_DB, MAX_DB, " dB"),
         metavar="DB",
         help=f"{what} ({_DB_RANGE}; 0 is the default level).",
     )
