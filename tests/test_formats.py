@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -14,8 +15,8 @@ import soundfile
 
 from conftest import read_wav
 from runcoach.errors import OptionError, OutputError
-from runcoach.mix.levels import MixOptions
 from runcoach.mix.blocks import blocks
+from runcoach.mix.levels import MixOptions
 from runcoach.plans import parse_plan
 from runcoach.rendering import render, render_session
 from runcoach.sinks.codecs import write_audio
@@ -246,12 +247,14 @@ def test_unwritable_destination(tmp_path):
         render(PLAN, tmp_path / "nope" / "x.mp3")
 
 
+@pytest.mark.slow  # two 27-minute renders: about 12 s, most of it LAME
 def test_cli_renders_each_format(runcoach_exe, tmp_path):
     for fmt in ("flac", "mp3"):
         out = subprocess.run([runcoach_exe, "render", "-p", "intervals", "-r", "22050", "-o",
                               f"i.{fmt}"], cwd=tmp_path, capture_output=True, text=True,
                              timeout=300)
         assert out.returncode == 0, out.stderr
+        assert out.stderr == ""  # nothing from FFmpeg or LAME
         info = soundfile.info(str(tmp_path / f"i.{fmt}"))
         assert info.frames == 27 * 60 * 22050
     out = subprocess.run([runcoach_exe, "render", "-p", "intervals", "-o", "i.xyz"],
@@ -261,3 +264,208 @@ def test_cli_renders_each_format(runcoach_exe, tmp_path):
                           "--bitrate", "128"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 2 and "--bitrate applies to mp3 and m4a" in out.stderr
+
+
+# --- MP3 through PyAV: the frame count at every phase of LAME's frames, the tag's layout, VBR,
+# and failures ---------------------------------------------------------------------------------
+
+LAME_DELAY = 576  # LAME's encoder delay in frames (its Info tag says so; the decoders add 529)
+
+
+def lag_of_best_match(a: np.ndarray, b: np.ndarray, reach: int = 3) -> int:
+    """The shift of ``b`` against ``a`` (in frames, within ``reach``) that matches best."""
+    scores = {lag: float(np.dot(a[max(0, -lag): len(a) - max(0, lag)],
+                                b[max(0, lag): len(b) - max(0, -lag)]))
+              for lag in range(-reach, reach + 1)}
+    return max(scores, key=scores.__getitem__)
+
+
+def chirp(frames: int, rate: int, channels: int) -> np.ndarray:
+    """A rising tone, 200 Hz to 2 kHz, at half scale: no two stretches of it look alike."""
+    t = np.arange(frames) / rate
+    sweep = 200 * t + (1800 / (2 * t[-1])) * t * t
+    mono = (0.5 * np.sin(2 * np.pi * sweep)).astype(np.float32)
+    return np.repeat(mono[:, None], channels, axis=1)
+
+
+def frames_at_phase(rate: int, phase: int) -> int:
+    """About a quarter second of frames, with ``(frames + LAME_DELAY) % frame_size == phase``."""
+    size = 1152 if rate >= 32000 else 576
+    base = rate // 4
+    return base + (phase - base - LAME_DELAY) % size
+
+
+@pytest.mark.parametrize(("rate", "channels", "phase"), [
+    (44100, 1, 0), (44100, 1, 1), (44100, 1, 577), (44100, 1, 600), (44100, 1, 623),
+    (44100, 1, 624), (44100, 2, 1151), (48000, 2, 590),
+    (22050, 1, 0), (22050, 2, 8), (22050, 1, 40), (22050, 1, 575), (8000, 1, 30),
+])
+def test_mp3_decodes_to_the_exact_length_at_every_frame_phase(tmp_path, rate, channels, phase):
+    # Phases 577-623 (1-47 at 576 frames a frame) are where LAME flushes a frame of pure
+    # padding after the last real one: FFmpeg's muxer alone would write too short a padding.
+    frames = frames_at_phase(rate, phase)
+    data = chirp(frames, rate, channels)
+    path = tmp_path / "x.mp3"
+    write_audio(path, iter([data]), fmt="mp3", rate=rate, channels=channels, total_frames=frames)
+
+    decoded, decoded_rate = soundfile.read(path, dtype="float32", always_2d=True)  # libmpg123
+    assert decoded_rate == rate and decoded.shape == (frames, channels)
+    import av
+    from mutagen.mp3 import MP3
+
+    with av.open(str(path)) as container:  # FFmpeg's own decoder
+        assert sum(f.samples for f in container.decode(audio=0)) == frames
+    assert round(MP3(path).info.length * rate) == frames
+    tail = min(frames, rate // 10)  # the end lines up too, not only the length
+    assert lag_of_best_match(data[-tail:, 0], decoded[-tail:, 0]) == 0
+    assert lag_of_best_match(data[:tail, 0], decoded[:tail, 0]) == 0
+
+
+def id3_frames(raw: bytes) -> list[tuple[bytes, bytes]]:
+    """An independent ID3v2.3 reader: (frame id, body) in file order."""
+    assert raw[:3] == b"ID3" and raw[3] == 3  # version 2.3
+    size = sum(b << (7 * (3 - i)) for i, b in enumerate(raw[6:10]))
+    frames, pos = [], 10
+    while pos + 10 <= 10 + size and raw[pos:pos + 4] != b"\0\0\0\0":
+        length = struct.unpack(">I", raw[pos + 4:pos + 8])[0]
+        frames.append((raw[pos:pos + 4], raw[pos + 10:pos + 10 + length]))
+        pos += 10 + length
+    return frames
+
+
+def test_mp3_tag_is_id3v23_with_the_chapters_in_time_order_in_the_file(rendered):
+    frames = id3_frames(rendered["mp3"].read_bytes())
+    ids = [fid for fid, _ in frames]
+    assert b"CTOC" in ids and ids.index(b"CTOC") < ids.index(b"CHAP")
+    chapters = []
+    for fid, body in frames:
+        if fid == b"CHAP":
+            element, rest = body.split(b"\0", 1)
+            start_ms, end_ms = struct.unpack(">II", rest[:8])
+            chapters.append((element.decode(), start_ms, end_ms, rest[16:]))
+    session = resolve(PLAN, rate=RATE)
+    assert [(c[1], c[2]) for c in chapters] == [
+        (round(s.start_seconds * 1000), round((s.start_seconds + s.duration_seconds) * 1000))
+        for s in session.segments()]
+    for (_, _, _, sub), title in zip(chapters, TITLES, strict=True):
+        assert title.encode() in sub  # each chapter's TIT2 names its segment
+    toc = dict(frames)[b"CTOC"]
+    element, rest = toc.split(b"\0", 1)
+    assert rest[1] == len(chapters)  # the entry count
+    assert rest[2:].split(b"\0")[:len(chapters)] == [c[0].encode() for c in chapters]
+
+
+def test_mp3_info_frame_is_lames_cbr_tag(rendered):
+    from mutagen.mp3 import MP3, BitrateMode
+
+    info = MP3(rendered["mp3"]).info
+    # "LAME3.100" in the tag: readers that trust only LAME's own tag apply delay and padding.
+    assert info.encoder_info.startswith("LAME 3.100")
+    assert info.bitrate_mode == BitrateMode.CBR and info.bitrate == 128_000
+    assert info.sample_rate == RATE and info.channels == 1
+    raw = rendered["mp3"].read_bytes()
+    assert b"Info" in raw[:4096] and b"Xing" not in raw[:4096]
+
+
+def test_mp3_vbr_is_one_setting_and_bitrate_still_gives_cbr(tmp_path, monkeypatch):
+    from mutagen.mp3 import MP3, BitrateMode
+
+    from runcoach.sinks import codecs
+
+    monkeypatch.setattr(codecs, "MP3_DEFAULT_VBR", 4)  # LAME -V4 when no --bitrate is given
+    vbr = render(PLAN, tmp_path / "vbr.mp3", rate=RATE).path
+    cbr = render_session(resolve(PLAN, rate=RATE), tmp_path / "cbr.mp3", bitrate=128).path
+    assert MP3(vbr).info.bitrate_mode == BitrateMode.VBR
+    assert b"Xing" in vbr.read_bytes()[:4096]
+    assert MP3(cbr).info.bitrate_mode == BitrateMode.CBR
+    wav, _ = soundfile.read(render(PLAN, tmp_path / "x.wav", rate=RATE).path, dtype="float32")
+    decoded, _ = soundfile.read(vbr, dtype="float32")
+    assert len(decoded) == TOTAL and round(MP3(vbr).info.length * RATE) == TOTAL
+    assert lag_of_best_match(wav[: 5 * RATE], decoded[: 5 * RATE]) == 0
+    assert np.corrcoef(wav[: 5 * RATE], decoded[: 5 * RATE])[0, 1] > 0.95
+
+
+def test_more_chapters_than_an_id3_table_of_contents_holds(tmp_path):
+    # CTOC counts its entries in one byte: 300 chapters get none rather than a wrong table.
+    chapters = [Chapter(i * 400, (i + 1) * 400, f"Part {i}") for i in range(300)]
+    write_audio(tmp_path / "x.mp3", iter([np.zeros((120_000, 1), np.float32)]), fmt="mp3",
+                rate=8000, channels=1, total_frames=120_000, tags=Tags(title="T"),
+                chapters=chapters)
+    from mutagen.mp3 import MP3
+
+    tags = MP3(tmp_path / "x.mp3").tags
+    assert tags.getall("CHAP") == [] and tags.getall("CTOC") == []
+    assert str(tags["TIT2"]) == "T"
+    assert soundfile.info(str(tmp_path / "x.mp3")).frames == 120_000
+
+
+def test_an_ffmpeg_error_is_one_output_error_naming_the_file(tmp_path, monkeypatch):
+    from runcoach.sinks import codecs
+
+    # Past the up-front check, LAME itself refuses the rate: FFmpeg's reason, no traceback.
+    monkeypatch.setattr(codecs, "check_encoding", lambda *args, **kwargs: None)
+    dest = tmp_path / "x.mp3"
+    with pytest.raises(OutputError) as err:
+        write_audio(dest, iter([np.zeros((960, 1), np.float32)]), fmt="mp3", rate=96000,
+                    channels=1, total_frames=960)
+    message = str(err.value)
+    assert message.startswith(f"{dest}: cannot encode MP3: ") and "96000" in message
+    assert "\n" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_mp3_past_a_file_size_limit_leaves_the_old_file(runcoach_exe, tmp_path):
+    import resource
+
+    dest = tmp_path / "run.mp3"
+    dest.write_bytes(b"old")
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    out = subprocess.run([runcoach_exe, "render", "--duration", "1m", "-r", "8000",
+                          "--no-voice", "-o", str(dest)], capture_output=True, text=True,
+                         timeout=60, preexec_fn=limited, env=env)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr == (f"runcoach: error: {dest}: cannot write: the file is larger than "
+                          "allowed (file size limit); nothing was written\n")
+    assert dest.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.mp3"]
+
+
+def _no_tmpfs() -> str | None:
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return "needs root to mount a small tmpfs"
+    return None
+
+
+@pytest.mark.skipif(_no_tmpfs() is not None, reason=str(_no_tmpfs()))
+def test_mp3_on_a_full_disk_leaves_the_old_file(runcoach_exe, tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        dest = disk / "run.mp3"
+        dest.write_bytes(b"old")
+        out = subprocess.run([runcoach_exe, "render", "--duration", "1m", "-r", "22050",
+                              "--no-voice", "-o", str(dest)], capture_output=True, text=True,
+                             timeout=60)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr == (f"runcoach: error: {dest}: cannot write: the disk is full; "
+                              "nothing was written\n")
+        assert dest.read_bytes() == b"old"
+        assert [p.name for p in disk.iterdir()] == ["run.mp3"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_cli_mp3_is_exact_and_quiet(runcoach_exe, tmp_path):
+    out = subprocess.run([runcoach_exe, "render", "--duration", "1m", "-r", "22050",
+                          "--no-voice", "--bitrate", "64", "-o", "q.mp3"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert soundfile.info(str(tmp_path / "q.mp3")).frames == 60 * 22050

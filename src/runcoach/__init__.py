@@ -39,6 +39,7 @@ _LAZY = {
         ),
         "runcoach.plans",
     ),
+    "Journal": "runcoach.coach.journal",
     "segments": "runcoach.outlines",
     "outline": "runcoach.outlines",
     "resolve": "runcoach.timeline",
@@ -52,6 +53,7 @@ _LAZY = {
 __all__ = [
     "Breath",
     "Cadence",
+    "Journal",
     "OptionError",
     "OutputError",
     "Plan",
@@ -79,6 +81,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from runcoach.coach.journal import Journal
     from runcoach.errors import (
         OptionError,
         OutputError,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
@@ -26,6 +26,9 @@ from runcoach import __version__
 from runcoach.errors import ExitCode, RunCoachError
 from runcoach.plans.units import clean_text
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 
 class Interrupted(BaseException):
     """Raised in the main thread on SIGTERM or SIGHUP, so clean-up runs as for Ctrl-C."""
@@ -35,6 +38,19 @@ def say(message: str) -> None:
     """Write one line to stderr (warnings and errors; control characters made harmless)."""
     sys.stderr.write(clean_text(message) + "\n")
     sys.stderr.flush()
+
+
+#: Widest a table or chart gets, so it reads the same in any terminal of 80 columns or more.
+MAX_WIDTH = 100
+
+
+def make_console() -> Console:
+    """A rich console for tables and charts on stdout, at most :data:`MAX_WIDTH` wide."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    console.width = min(console.width, MAX_WIDTH)
+    return console
 
 
 def exit_for(err: BaseException) -> ExitCode:

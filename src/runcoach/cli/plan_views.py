@@ -10,27 +10,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from runcoach.cli.base import make_console
 from runcoach.plans.units import format_seconds, format_spm
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.table import Table
 
     from runcoach.library import Entry
     from runcoach.plans.model import Plan
     from runcoach.plans.programs import Program
-
-#: Widest a table gets, so it reads the same in any terminal of 80 columns or more.
-MAX_WIDTH = 100
-
-
-def make_console() -> Console:
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    if console.width > MAX_WIDTH:
-        console.width = MAX_WIDTH
-    return console
 
 
 def _clock(seconds: float | Fraction) -> str:

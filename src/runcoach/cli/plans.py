@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runcoach.cli.base import app
+from runcoach.cli.base import app, make_console
 from runcoach.cli.options import (
     BreathOpt,
     SessionOpt,
     SpmOpt,
     WeekOpt,
 )
-from runcoach.cli.plan_views import catalogue_table, make_console, show_plan, show_program
+from runcoach.cli.plan_views import catalogue_table, show_plan, show_program
 from runcoach.errors import OptionError
 from runcoach.plans.units import format_seconds, plural
 
