@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import soundfile
 
-from runcoach.export import MANIFEST, Settings, export, jobs
+from runcoach.export import MANIFEST, Settings, export, jobs_for
 from runcoach.plans.catalogue import load_any
 
 PROGRAM = """\
@@ -56,7 +56,7 @@ def run(exe: str, *args: str, cwd: Path, timeout: float = 300) -> subprocess.Com
 
 def test_names_sort_in_play_order_and_carry_the_cadence(program, tmp_path):
     target = load_any(str(program))
-    planned = jobs(target, tmp_path / "out", Settings(spm=168, fmt="mp3"))
+    planned = jobs_for(target, tmp_path / "out", Settings(spm=168, fmt="mp3"))
     names = [j.path.name for j in planned]
     assert names == sorted(names)
     assert names == [
@@ -120,7 +120,7 @@ def test_parallel_export_equals_sequential(program, tmp_path):
         assert a.read_bytes() == b.read_bytes()
     seen: list[int] = []
     export(target, tmp_path / "three", settings, workers=2, progress=seen.append)
-    assert sum(seen) == sum(j.session.total_frames for j in jobs(target, tmp_path, settings))
+    assert sum(seen) == sum(j.session.total_frames for j in jobs_for(target, tmp_path, settings))
 
 
 def test_export_a_single_plan(runcoach_exe, tmp_path):

@@ -104,7 +104,7 @@ def _peak_spm(session: Session) -> str:
     return format_spm(top)
 
 
-def jobs(target: Plan | Program, folder: Path, settings: Settings) -> list[Job]:
+def jobs_for(target: Plan | Program, folder: Path, settings: Settings) -> list[Job]:
     """The files an export of ``target`` writes into ``folder``, in play order.
 
     Program sessions are named ``w01-s1-<plan>-<cadence>spm.<ext>`` (the cadence is the
@@ -257,7 +257,7 @@ def export(
         raise OutputError(f"{dest}: cannot create the folder: {err.strerror or err}") from None
     if not dest.is_dir():
         raise OutputError(f"{dest}: is not a folder")
-    todo = jobs(target, dest, settings)
+    todo = jobs_for(target, dest, settings)
     manifest = {} if force else _read_manifest(dest)
     report = Report()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,6 +31,11 @@ from runcoach.cli.options import (
     make_layers,
 )
 from runcoach.errors import OptionError
+
+if TYPE_CHECKING:
+    from runcoach.export import Job, Report, Settings
+    from runcoach.plans.model import Plan
+    from runcoach.plans.programs import Program
 
 
 @app.command()
@@ -69,7 +74,9 @@ def export(
         typer.Option(
             "--jobs",
             "-j",
-            help="Sessions rendered at once (default: one per core).",
+            min=1,
+            max=64,
+            help="Sessions rendered at once, 1-64 (default: one per core).",
             show_default=False,
         ),
     ] = None,
@@ -89,88 +96,32 @@ def export(
 
       runcoach export cadence-builder-6w out/ --spm 160 --voice
     """
-    from runcoach.export import Settings, total_frames
-    from runcoach.export import export as run_export
-    from runcoach.export import jobs as plan_jobs
-    from runcoach.mix.levels import MixOptions
     from runcoach.plans.catalogue import load_any
     from runcoach.plans.units import format_seconds
-    from runcoach.sinks.codecs import FORMATS, check_encoding
+    from runcoach.sinks.codecs import FORMATS
 
     kind = fmt.lower().lstrip(".")
     if kind not in FORMATS:
         raise OptionError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if jobs is not None and not 1 <= jobs <= 64:
-        raise OptionError(f"--jobs must be 1 to 64, got {jobs}")
     if folder.exists() and not folder.is_dir():
         raise OptionError(f"{folder}: is a file, not a folder")
     thing = load_any(target)
-    layers = make_layers(
-        voice=voice,
-        announce_every=announce_every,
-        music=music,
-        voice_db=voice_db,
-        music_db=music_db,
-        rate=sample_rate,
-        fmt=kind,
-        warn=say,
-    )
-    settings = Settings(
+    settings = _settings(
+        kind,
         spm=spm,
         breath=breath,
         sound=sound,
         rate=sample_rate,
         countdown=countdown,
-        fmt=kind,
         bitrate=bitrate,
         quality=quality,
-        mix=MixOptions(stereo=stereo, volume=volume, guide=guide, click_db=click_db, cue_db=cue_db),
-        layers=layers,
+        mix={"stereo": stereo, "volume": volume, "guide": guide},
+        levels=(click_db, cue_db, voice_db, music_db),
+        voice=(voice, announce_every),
+        music=music,
     )
-    planned = plan_jobs(thing, folder, settings)
-    for job in planned:
-        check_encoding(
-            kind,
-            rate=sample_rate,
-            channels=2 if stereo else 1,
-            total_frames=job.session.total_frames,
-            bitrate=bitrate,
-            quality=quality,
-        )
     started = time.monotonic()
-    show = not quiet and sys.stderr.isatty()
-    if show:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        console = Console(stderr=True)
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as bar:
-            audio = bar.add_task("Rendering audio", total=total_frames(planned))
-            files = bar.add_task("Files", total=len(planned))
-            report = run_export(
-                thing,
-                folder,
-                settings,
-                workers=jobs,
-                force=force,
-                progress=lambda n: bar.advance(audio, n),
-                on_file=lambda path, skipped: bar.advance(files),
-            )
-    else:
-        report = run_export(thing, folder, settings, workers=jobs, force=force)
+    report, planned = _export(thing, folder, settings, jobs=jobs, force=force, quiet=quiet)
     if not quiet:
         seconds = time.monotonic() - started
         total = sum(job.session.total_seconds for job in planned)
@@ -179,3 +130,85 @@ def export(
             f"{len(report.skipped)} up to date, {format_seconds(total)} of audio in "
             f"{seconds:.1f} s" + (f"; playlist {report.playlist.name}" if report.playlist else "")
         )
+
+
+def _settings(
+    kind: str,
+    *,
+    mix: dict[str, Any],
+    levels: tuple[float, float, float, float],
+    voice: tuple[bool | None, str | None],
+    music: Path | None,
+    **session: Any,
+) -> Settings:
+    """The export settings from the options (voice, music and levels checked here)."""
+    from runcoach.export import Settings
+    from runcoach.mix.levels import MixOptions
+
+    click_db, cue_db, voice_db, music_db = levels
+    layers = make_layers(
+        voice=voice[0],
+        announce_every=voice[1],
+        music=music,
+        voice_db=voice_db,
+        music_db=music_db,
+        rate=session["rate"],
+        fmt=kind,
+        warn=say,
+    )
+    options = MixOptions(**mix, click_db=click_db, cue_db=cue_db)
+    return Settings(fmt=kind, mix=options, layers=layers, **session)
+
+
+def _export(
+    thing: Plan | Program,
+    folder: Path,
+    settings: Settings,
+    *,
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+) -> tuple[Report, list[Job]]:
+    """Check every session can be encoded, then export, with a progress bar on a terminal."""
+    from runcoach.export import export, jobs_for, total_frames
+    from runcoach.sinks.codecs import check_encoding
+
+    planned = jobs_for(thing, folder, settings)
+    for job in planned:
+        check_encoding(
+            settings.fmt,
+            rate=settings.rate,
+            channels=settings.mix.channels,
+            total_frames=job.session.total_frames,
+            bitrate=settings.bitrate,
+            quality=settings.quality,
+        )
+    if quiet or not sys.stderr.isatty():
+        return export(thing, folder, settings, workers=jobs, force=force), planned
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[files]}/{task.fields[of]} sessions"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task(
+            f"Rendering {len(planned)} sessions",
+            total=total_frames(planned),
+            files=0,
+            of=len(planned),
+        )
+        report = export(
+            thing,
+            folder,
+            settings,
+            workers=jobs,
+            force=force,
+            progress=lambda n: bar.advance(task, n),
+            on_file=lambda path, skipped: bar.update(task, files=bar.tasks[0].fields["files"] + 1),
+        )
+    return report, planned
