@@ -160,7 +160,7 @@ def show_program(
 ) -> None:
     import json
 
-    from runcoach.outlines import cadence_range, describe_range, outline, program_outline
+    from runcoach.outlines import program_outline
 
     if week is not None:
         program.check_week(week)
@@ -172,7 +172,6 @@ def show_program(
         return
 
     from rich.markup import escape
-    from rich.table import Table
 
     console = make_console()
     console.print(f"[bold]{escape(program.name)}[/]  [dim]{escape(program.source or name)}[/]")
@@ -189,6 +188,25 @@ def show_program(
         )
     )
     console.print(f"{len(program.weeks)} weeks · {count} sessions · {base}", style="dim")
+    table = _program_table(program, spm, week)
+    console.print()
+    console.print(table)
+    shown = week or 1
+    example_spm = f" --spm {spm:g}" if spm is not None else ""
+    choose = f"--week {shown} --session 1{example_spm}"
+    console.print(
+        f"\n[dim]One session:  runcoach plans show {escape(name)} {choose}\n"
+        f"Render it:    runcoach render --plan {escape(name)} {choose} -o w{shown}s1.wav[/]"
+    )
+
+
+def _program_table(program: Program, spm: float | None, week: int | None) -> Table:
+    """A program's weeks and sessions (one week with ``week``): time and cadence of each."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from runcoach.outlines import cadence_range, describe_range, outline
+
     changes = any(w.spm for w in program.weeks) or any(
         s.spm for w in program.weeks for s in w.sessions
     )
@@ -222,12 +240,4 @@ def show_program(
                 describe_range(*cadence_range(summary["segments"])),
             ]
             table.add_row(*cells, end_section=s == len(wk.sessions))
-    console.print()
-    console.print(table)
-    shown = week or 1
-    example_spm = f" --spm {spm:g}" if spm is not None else ""
-    choose = f"--week {shown} --session 1{example_spm}"
-    console.print(
-        f"\n[dim]One session:  runcoach plans show {escape(name)} {choose}\n"
-        f"Render it:    runcoach render --plan {escape(name)} {choose} -o w{shown}s1.wav[/]"
-    )
+    return table

@@ -76,64 +76,107 @@ def layered_blocks(
         yield from blocks(session, options, block_frames=block_frames)
         return
     base_share, voice_share, music_share = layers.shares()
-    channels = options.channels
     volume = options.volume
     mix = blocks(session, replace(options, volume=volume * base_share), block_frames=block_frames)
-    voice_gain = np.float32(PEAK_LIMIT * voice_share * volume)
-    spoken = (
-        announcements(session, layers.voice, every_seconds=layers.announce_every)
-        if layers.voice is not None
-        else iter(())
-    )
-    music_stream: Iterator[np.ndarray] | None = None
-    music_gain = np.float32(0.0)
-    if layers.music is not None:
-        top = _music.peak(layers.music)
-        if top > 0:
-            music_gain = np.float32(PEAK_LIMIT * music_share * volume / top)
-            music_stream = _music.looped(
-                layers.music, rate=session.rate, channels=channels, frames=session.total_frames
-            )
-    ducks = cue_spans(session)
     ramp = max(1, int(DUCK_RAMP * session.rate))
-    pending_duck: list[tuple[int, int]] = []
-    upcoming_duck = next(ducks, None)
-    active: list[tuple[int, np.ndarray]] = []
-    upcoming = next(spoken, None)
-    buffer = np.zeros((0, channels), dtype=np.float32)
+    music = _Music.of(session, options, layers, PEAK_LIMIT * music_share * volume, ramp)
+    voice = _Voice(session, layers, np.float32(PEAK_LIMIT * voice_share * volume), ramp)
     b0 = 0
     for out in mix:
         b1 = b0 + len(out)
-        # Voice: phrases that start before this block ends.
-        while upcoming is not None and upcoming[0].frame < b1 + ramp:
-            active.append((upcoming[0].frame, upcoming[1]))
-            if music_stream is not None:
-                pending_duck.append((upcoming[0].frame, upcoming[0].frame + len(upcoming[1])))
-            upcoming = next(spoken, None)
-        keep = []
-        for first, clip in active:
-            lo, hi = max(first, b0), min(first + len(clip), b1)
-            if lo < hi:
-                out[lo - b0 : hi - b0] += (clip[lo - first : hi - first] * voice_gain)[:, None]
-            if first + len(clip) > b1:
-                keep.append((first, clip))
-        active = keep
-        if music_stream is not None:
-            while len(buffer) < len(out):
-                more = next(music_stream, None)
-                if more is None:
-                    break
-                buffer = np.concatenate([buffer, more])
-            part, buffer = buffer[: len(out)], buffer[len(out) :]
-            while upcoming_duck is not None and upcoming_duck[0] < b1 + ramp:
-                pending_duck.append(upcoming_duck)
-                upcoming_duck = next(ducks, None)
-            pending_duck = [(s, e) for s, e in pending_duck if e + ramp > b0]
-            env = _envelope(b0, b0 + len(part), pending_duck, ramp)
-            out[: len(part)] += part * (env * music_gain)[:, None]
+        for first, end in voice.add(out, b0, b1):
+            if music is not None:
+                music.duck(first, end)
+        if music is not None:
+            music.add(out, b0, b1)
         np.clip(out, -PEAK_LIMIT, PEAK_LIMIT, out=out)
         yield out
         b0 = b1
+
+
+class _Voice:
+    """The announcements, laid over the blocks as they pass."""
+
+    def __init__(self, session: Session, layers: Layers, gain: np.float32, ramp: int) -> None:
+        self.spoken = (
+            announcements(session, layers.voice, every_seconds=layers.announce_every)
+            if layers.voice is not None
+            else iter(())
+        )
+        self.gain = gain
+        self.ramp = ramp
+        self.upcoming = next(self.spoken, None)
+        self.active: list[tuple[int, np.ndarray]] = []
+
+    def add(self, out: np.ndarray, b0: int, b1: int) -> list[tuple[int, int]]:
+        """Add the phrases that sound in ``[b0, b1)``; return the spans of those that start
+        (the music ducks under them)."""
+        started = []
+        while self.upcoming is not None and self.upcoming[0].frame < b1 + self.ramp:
+            said, clip = self.upcoming
+            self.active.append((said.frame, clip))
+            started.append((said.frame, said.frame + len(clip)))
+            self.upcoming = next(self.spoken, None)
+        keep = []
+        for first, clip in self.active:
+            lo, hi = max(first, b0), min(first + len(clip), b1)
+            if lo < hi:
+                out[lo - b0 : hi - b0] += (clip[lo - first : hi - first] * self.gain)[:, None]
+            if first + len(clip) > b1:
+                keep.append((first, clip))
+        self.active = keep
+        return started
+
+
+class _Music:
+    """The runner's music, looped or trimmed to the session, lowered under cues and words."""
+
+    def __init__(
+        self, stream: Iterator[np.ndarray], gain: np.float32, session: Session, ramp: int
+    ) -> None:
+        self.stream = stream
+        self.gain = gain
+        self.ramp = ramp
+        self.buffer = np.zeros((0, 1), dtype=np.float32)
+        self.ducks = cue_spans(session)
+        self.upcoming_duck = next(self.ducks, None)
+        self.pending: list[tuple[int, int]] = []
+
+    @classmethod
+    def of(
+        cls, session: Session, options: MixOptions, layers: Layers, share: float, ramp: int
+    ) -> _Music | None:
+        """The music layer at ``share`` of the ceiling (None without music, or silent music)."""
+        if layers.music is None:
+            return None
+        top = _music.peak(layers.music)
+        if top <= 0:
+            return None
+        stream = _music.looped(
+            layers.music, rate=session.rate, channels=options.channels, frames=session.total_frames
+        )
+        music = cls(stream, np.float32(share / top), session, ramp)
+        music.buffer = np.zeros((0, options.channels), dtype=np.float32)
+        return music
+
+    def duck(self, first: int, end: int) -> None:
+        """Lower the music over ``[first, end)`` too (a phrase)."""
+        self.pending.append((first, end))
+
+    def add(self, out: np.ndarray, b0: int, b1: int) -> None:
+        """Add the music of ``[b0, b1)``, ducked where a cue or a phrase sounds."""
+        while len(self.buffer) < len(out):
+            more = next(self.stream, None)
+            if more is None:
+                break
+            self.buffer = np.concatenate([self.buffer, more])
+        part, self.buffer = self.buffer[: len(out)], self.buffer[len(out) :]
+        while self.upcoming_duck is not None and self.upcoming_duck[0] < b1 + self.ramp:
+            self.pending.append(self.upcoming_duck)
+            self.upcoming_duck = next(self.ducks, None)
+        self.pending = [(s, e) for s, e in self.pending if e + self.ramp > b0]
+        env = _envelope(b0, b0 + len(part), self.pending, self.ramp)
+        out[: len(part)] += part * (env * self.gain)[:, None]
 
 
 def _envelope(b0: int, b1: int, spans: list[tuple[int, int]], ramp: int) -> np.ndarray:
