@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from activity_files import RUN_WALK_YAML, fit_bytes, run_walk_recording
 from runcoach.cli import app
-from runcoach.coach.report import ReportData, ReviewEntry, SessionRow, write_report
+from runcoach.coach.report import write_report
+from runcoach.coach.report_data import ReportData, ReviewEntry, SessionRow
 
 runner = CliRunner()
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -20,7 +20,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from runcoach import __version__
+from runcoach._version import __version__
 from runcoach.errors import OutputError
 from runcoach.mix.layers import Layers
 from runcoach.mix.levels import MixOptions

@@ -22,7 +22,7 @@ try:  # typer 0.28 carries its own copy of click
 except ImportError:  # pragma: no cover - earlier typer uses click itself
     from click import exceptions as _click  # type: ignore[no-redef]
 
-from runcoach import __version__
+from runcoach._version import __version__
 from runcoach.errors import ExitCode, RunCoachError
 from runcoach.plans.units import clean_text
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from runcoach.coach.report import ReportData
+    from runcoach.coach.report_data import ReportData
     from runcoach.coach.review import Review
     from runcoach.interop.activities import Activity, UnitChoice
     from runcoach.plans import Plan
@@ -382,7 +382,7 @@ def report(
 def _report_data(path: Path | None) -> ReportData:
     """The report's data: the journal's history (``runcoach history``), or with the hidden
     ``--data FILE.json`` a file of sessions and reviews (tests, and journals kept elsewhere)."""
-    from runcoach.coach.report import ReportData
+    from runcoach.coach.report_data import ReportData
 
     if path is None:
         from runcoach.coach.journal import Journal

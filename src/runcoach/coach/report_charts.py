@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from runcoach.coach.report import ReviewEntry, SessionRow
+    from runcoach.coach.report_data import ReviewEntry, SessionRow
 
 
 def _day(text: str) -> dt.date:
