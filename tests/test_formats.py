@@ -355,16 +355,21 @@ def test_mp3_tag_is_id3v23_with_the_chapters_in_time_order_in_the_file(rendered)
     assert rest[2:].split(b"\0")[:len(chapters)] == [c[0].encode() for c in chapters]
 
 
-def test_mp3_info_frame_is_lames_cbr_tag(rendered):
+def test_mp3_info_frame_is_lames_cbr_tag(rendered, tmp_path):
     from mutagen.mp3 import MP3, BitrateMode
 
-    info = MP3(rendered["mp3"]).info
+    cbr = render_session(resolve(PLAN, rate=RATE), tmp_path / "cbr.mp3", bitrate=128).path
+    info = MP3(cbr).info
     # "LAME3.100" in the tag: readers that trust only LAME's own tag apply delay and padding.
     assert info.encoder_info.startswith("LAME 3.100")
     assert info.bitrate_mode == BitrateMode.CBR and info.bitrate == 128_000
     assert info.sample_rate == RATE and info.channels == 1
-    raw = rendered["mp3"].read_bytes()
+    raw = cbr.read_bytes()
     assert b"Info" in raw[:4096] and b"Xing" not in raw[:4096]
+    # Without --bitrate, MP3 is LAME V4 variable bit rate, with a Xing frame (smaller files).
+    default = MP3(rendered["mp3"]).info
+    assert default.bitrate_mode == BitrateMode.VBR and default.encoder_info.startswith("LAME")
+    assert b"Xing" in rendered["mp3"].read_bytes()[:4096]
 
 
 def test_mp3_vbr_is_one_setting_and_bitrate_still_gives_cbr(tmp_path, monkeypatch):
@@ -452,8 +457,8 @@ def test_mp3_on_a_full_disk_leaves_the_old_file(runcoach_exe, tmp_path):
         dest = disk / "run.mp3"
         dest.write_bytes(b"old")
         out = subprocess.run([runcoach_exe, "render", "--duration", "1m", "-r", "22050",
-                              "--no-voice", "-o", str(dest)], capture_output=True, text=True,
-                             timeout=60)
+                              "--no-voice", "--bitrate", "128", "-o", str(dest)],
+                             capture_output=True, text=True, timeout=60)
         assert out.returncode == 2, out.stderr
         assert out.stderr == (f"runcoach: error: {dest}: cannot write: the disk is full; "
                               "nothing was written\n")

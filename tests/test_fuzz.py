@@ -29,9 +29,10 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from runcoach.errors import PlanError
-from runcoach.mix.levels import MixOptions
 from runcoach.mix.blocks import blocks
+from runcoach.mix.levels import MixOptions
 from runcoach.plans import parse_plan
+from runcoach.plans.units import MAX_SPM, MIN_SPM, clean_text
 from runcoach.timeline import Step, events, resolve
 
 getcontext().prec = 50
@@ -361,9 +362,15 @@ def test_truncated_and_corrupted_plan_text_fails_only_with_plan_errors(generated
         text = data.draw(st.binary(max_size=256))
     note(repr(text))
     try:
-        resolve(parse_plan(text, source="fuzz.yaml"))
+        session = resolve(parse_plan(text, source="fuzz.yaml"))
     except PlanError as err:
         assert str(err).startswith("fuzz.yaml")
+    else:
+        # Text that is accepted is a real plan: its segments tile the session exactly.
+        segs = list(session.segments())
+        assert segs and segs[0].start_frame == 0
+        assert all(a.end_frame == b.start_frame for a, b in itertools.pairwise(segs))
+        assert segs[-1].end_frame == session.total_frames > 0
     # Anything else (ValueError, KeyError, ...) escapes and fails the test.
 
 
@@ -375,9 +382,16 @@ def test_any_text_in_any_field_is_a_value_or_a_plan_error(value, key):
     elif key == "steps":
         item.pop("duration")
     try:
-        resolve(parse_plan({"segments": [item]}, source="fuzz"))
+        session = resolve(parse_plan({"segments": [item]}, source="fuzz"))
     except PlanError as err:
         assert err.field is not None and key in err.field
+    else:
+        # An accepted value gives a playable segment within every limit.
+        seg = next(session.segments())
+        assert seg.frames > 0 and seg.steps >= 1
+        assert MIN_SPM <= seg.spm_start <= MAX_SPM and MIN_SPM <= seg.spm_end <= MAX_SPM
+        if key == "name":
+            assert seg.name == clean_text(value.strip())
 
 
 def test_non_ascii_digits_in_steps_are_a_plan_error():

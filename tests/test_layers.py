@@ -213,6 +213,7 @@ def test_cli_voice_without_espeak_warns_and_keeps_the_tones(runcoach_exe, tmp_pa
     assert (tmp_path / "v.ogg").exists() and "with voice" not in out.stdout
 
 
+@pytest.mark.slow
 @needs_espeak
 def test_cli_voice_and_music(runcoach_exe, tmp_path):
     sine_file(tmp_path / "mix.wav", rate=44100, seconds=20, channels=2)

@@ -72,6 +72,7 @@ def _play(exe: str, cap: Capture, *args: str, timeout: float = 90) -> subprocess
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.slow
 def test_play_sends_the_device_exactly_what_render_writes(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE) as cap:
@@ -94,6 +95,7 @@ def test_play_sends_the_device_exactly_what_render_writes(runcoach_exe, tmp_path
     assert done.stderr == ""
 
 
+@pytest.mark.slow
 def test_stereo_from_a_named_segment(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE, channels=2) as cap:
@@ -114,6 +116,7 @@ def _zero_runs(x: np.ndarray, longer_than: int) -> list[tuple[int, int]]:
     return [(int(a), int(n)) for a, n in runs if n > longer_than]
 
 
+@pytest.mark.slow
 def test_controls_show_in_the_captured_audio(tmp_path):
     """Pause, cadence, breath, skip and back, pressed through the controller the keys call."""
     plan = _write_plan(tmp_path, CONTROLS, "controls.yaml")
@@ -190,6 +193,7 @@ def test_a_device_that_stops_is_reported(tmp_path):
     assert error.startswith("the audio device stopped (alsa)") and "runcoach render" in error
 
 
+@pytest.mark.slow
 def test_a_device_that_stops_taking_audio_fails_cleanly(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE, stall_after=2 * RATE * 2) as cap:

@@ -7,19 +7,18 @@ which is renamed into place only when complete (:func:`runcoach.sinks.atomic.ato
   ``cue `` chunk with a cue point per chapter and ``LIST/adtl`` labels naming them.
 - FLAC and OGG Vorbis: ``soundfile`` (libsndfile in its wheel); tags and ``CHAPTERnn`` /
   ``CHAPTERnnNAME`` Vorbis comments written with ``mutagen``.
-- MP3: ``lameenc`` (LAME in its wheel), an ID3v2 tag with ``CHAP`` frames and a ``CTOC``
-  written first, and a LAME "Info" frame carrying the encoder delay and padding so players
-  play exactly the session's frames (lameenc cannot write that frame itself).
-- M4A (AAC-LC): PyAV's bundled FFmpeg, with chapters and tags.
+- MP3 and M4A (AAC-LC): PyAV (FFmpeg in its wheel) encodes (libmp3lame, FFmpeg's AAC) and
+  muxes. For MP3, FFmpeg's muxer writes the ID3v2.3 tag with a ``CTOC`` and one ``CHAP`` frame
+  per chapter in time order, and the LAME Info (CBR) or Xing (VBR) frame carrying the encoder
+  delay and padding, so players play exactly the session's frames.
 
 Chapter and tag layouts were checked with ffprobe and mutagen (see tests/test_formats.py).
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
 import os
-import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -27,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from runcoach.errors import OptionError
-from runcoach.mix.blocks import to_pcm16
+from runcoach.errors import OptionError, OutputError
+from runcoach.mix.pcm import pcm16_array
 from runcoach.sinks.atomic import atomic_path
-from runcoach.sinks.tags import Chapter, Tags, _vorbis_tags, frame_ms
+from runcoach.sinks.tags import Chapter, Tags, _vorbis_tags
 from runcoach.sinks.wav import _write_wav, check_wav_size
 
 #: Format names and the file endings that choose them.
@@ -147,17 +146,20 @@ def write_audio(
     counted = _counted(blocks, channels, total_frames, progress)
     writer = _WRITERS[fmt]
     with atomic_path(path) as tmp:
-        writer(
-            tmp,
-            counted,
-            rate=rate,
-            channels=channels,
-            total_frames=total_frames,
-            tags=tags,
-            chapters=chapters,
-            bitrate=bitrate,
-            quality=quality,
-        )
+        try:
+            writer(
+                tmp,
+                counted,
+                rate=rate,
+                channels=channels,
+                total_frames=total_frames,
+                tags=tags,
+                chapters=chapters,
+                bitrate=bitrate,
+                quality=quality,
+            )
+        except _EncoderError as err:
+            raise OutputError(f"{path}: cannot encode {fmt.upper()}: {err}") from None
     return Path(path)
 
 
@@ -184,10 +186,6 @@ def _counted(
 # --- FLAC and OGG ---------------------------------------------------------------------------
 
 
-def _pcm16_array(block: np.ndarray) -> np.ndarray:
-    return np.frombuffer(to_pcm16(block), dtype="<i2").reshape(block.shape)
-
-
 def _write_soundfile(
     path: Path,
     blocks: Iterator[np.ndarray],
@@ -208,7 +206,7 @@ def _write_soundfile(
     ) as handle:
         for block in blocks:
             # int16 in: the FLAC holds exactly the WAV's samples.
-            handle.write(_pcm16_array(block) if subtype == "PCM_16" else block)
+            handle.write(pcm16_array(block) if subtype == "PCM_16" else block)
 
 
 def _write_flac(
@@ -246,242 +244,111 @@ def _write_ogg(
     _vorbis_tags(path, "ogg", tags, chapters, rate)
 
 
-# --- MP3 -------------------------------------------------------------------------------------
+# --- MP3 and M4A: PyAV (FFmpeg's encoders and muxers, in its wheel) ---------------------------
 
-LAME_DELAY = 576  #: LAME 3.100's encoder delay in frames (decoders add their own 529)
-_MP3_KBPS = {
-    1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
-    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+#: How LAME names itself in the Info frame it writes. FFmpeg's mp3 muxer copies the stream's
+#: ``encoder`` tag into that 9-byte field ("Lavf" without one), and readers such as mutagen
+#: trust the encoder delay and padding there only after a LAME name: with "Lavf" they report
+#: the length 48 ms long. The encoder is LAME (libmp3lame 3.100 in PyAV's wheel).
+_LAME_VERSION = "LAME3.100"
+#: FFmpeg's CTOC frame counts its entries in one byte (``$xx`` in the ID3 chapter addendum):
+#: an MP3 with more segments gets no chapters rather than a table of contents that lies.
+MP3_MAX_CHAPTERS = 255
+#: MP3 without ``--bitrate``: ``None`` is CBR at ``DEFAULT_BITRATE["mp3"]``; a number is LAME's
+#: VBR quality (``-V``: 0 best … 9 smallest; 4 is the "V4" class), written with a Xing frame.
+MP3_DEFAULT_VBR: float | None = 4
+_FF_QP2LAMBDA = 118  #: FFmpeg's unit for ``global_quality`` (libmp3lame divides by it)
+_MP3_MUXER_OPTIONS = {
+    # ID3v2.3 as before, and the version FFmpeg's CHAP/CTOC writer follows: it writes their
+    # sizes as plain 32-bit numbers, where v2.4 wants sync-safe ones.
+    "id3v2_version": "3",
+    "write_xing": "1",  # the Info/Xing frame with encoder delay and padding (gapless)
 }
-_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+#: Our tag names -> FFmpeg's metadata keys (its muxers turn them into ID3 frames or MP4 atoms).
+_FFMPEG_TAGS = {
+    "title": "title",
+    "artist": "artist",
+    "album": "album",
+    "tracknumber": "track",
+    "comment": "comment",
+}
 
 
-def _mp3_header(header: bytes) -> tuple[int, int, int, bool] | None:
-    """(frame bytes, samples per frame, version bits, mono) of an MPEG layer III header."""
-    if len(header) < 4 or header[0] != 0xFF or (header[1] & 0xE0) != 0xE0:
-        return None
-    version = (header[1] >> 3) & 3
-    if version == 1 or ((header[1] >> 1) & 3) != 1:
-        return None
-    rate_i, kbps_i, pad = (header[2] >> 2) & 3, header[2] >> 4, (header[2] >> 1) & 1
-    if kbps_i in (0, 15) or rate_i == 3:
-        return None
-    kbps = _MP3_KBPS[1 if version == 3 else 2][kbps_i]
-    rate = _MP3_RATES[version][rate_i]
-    samples = 1152 if version == 3 else 576
-    return (samples // 8) * kbps * 1000 // rate + pad, samples, version, header[3] >> 6 == 3
+class _EncoderError(Exception):
+    """FFmpeg failed for a reason other than I/O (which :func:`atomic_path` reports)."""
 
 
-class _Mp3Frames:
-    """Counts the MPEG frames of the encoder's output (chunks may split frames)."""
-
-    def __init__(self) -> None:
-        self.frames = 0
-        self.first: bytes | None = None
-        self._skip = 0
-        self._carry = b""
-
-    def feed(self, data: bytes) -> None:
-        if self._skip >= len(data):
-            self._skip -= len(data)
-            return
-        data = self._carry + data[self._skip :]
-        self._skip = 0
-        pos = 0
-        while pos + 4 <= len(data):
-            parsed = _mp3_header(data[pos : pos + 4])
-            if parsed is None:
-                raise RuntimeError(f"lost MP3 frame sync after frame {self.frames}")
-            if self.first is None:
-                self.first = data[pos : pos + 4]
-            self.frames += 1
-            pos += parsed[0]
-        if pos > len(data):
-            self._skip, self._carry = pos - len(data), b""
-        else:
-            self._carry = data[pos:]
-
-
-def _crc16(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
-def _info_header(first: bytes) -> bytes:
-    header = bytearray(first)
-    header[1] |= 0x01  # no CRC
-    header[2] &= 0xFC  # no padding, no private bit
-    return bytes(header)
-
-
-def lame_info_frame(
-    first: bytes, frames: int, stream_bytes: int, delay: int, padding: int, kbps: int
-) -> bytes:
-    """A CBR "Info" frame with the LAME extension: frame and byte counts, a TOC, and the
-    encoder delay and padding, so decoders trim to the exact length (gapless)."""
-    header = _info_header(first)
-    parsed = _mp3_header(header)
-    assert parsed is not None
-    size, _, version, mono = parsed
-    side = (17 if mono else 32) if version == 3 else (9 if mono else 17)
-    at = 4 + side
-    if at + 156 > size:
-        raise OptionError("the MP3 bit rate is too low for this sample rate; raise --bitrate")
-    frame = bytearray(size)
-    frame[0:4] = header
-    frame[at : at + 4] = b"Info"
-    struct.pack_into(">III", frame, at + 4, 0x0F, frames, stream_bytes)
-    frame[at + 16 : at + 116] = bytes(min(255, i * 256 // 100) for i in range(100))
-    struct.pack_into(">I", frame, at + 116, 100)
-    lame = at + 120
-    frame[lame : lame + 9] = b"LAME3.100"
-    frame[lame + 9] = 0x01  # CBR
-    frame[lame + 20] = min(kbps, 255)
-    frame[lame + 21 : lame + 24] = ((delay << 12) | padding).to_bytes(3, "big")
-    struct.pack_into(">I", frame, lame + 28, stream_bytes)
-    struct.pack_into(">H", frame, lame + 34, _crc16(bytes(frame[: lame + 34])))
-    return bytes(frame)
-
-
-def id3_tag(tags: Tags, chapters: Sequence[Chapter], rate: int) -> bytes:
-    """An ID3v2.3 tag: title, artist, album, track, and CHAP frames in time order + CTOC."""
-    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TIT2, TPE1, TRCK, TSSE, CTOCFlags
-    from mutagen.id3._tags import save_frame
-
-    class _OrderedID3(ID3):  # type: ignore[misc]
-        # mutagen orders frames by size; players number chapters in file order.
-        def _write(self, config: Any) -> bytes:
-            return b"".join(save_frame(frame, config=config) for frame in self.values())
-
-    tag = _OrderedID3()
-    frames = {"title": TIT2, "artist": TPE1, "album": TALB, "tracknumber": TRCK}
-    for key, value in tags.items():
-        if key == "comment":
-            tag.add(COMM(encoding=3, lang="eng", desc="", text=[value]))
-        else:
-            tag.add(frames[key](encoding=3, text=[value]))
-    tag.add(TSSE(encoding=3, text=["runcoach (LAME 3.100)"]))
-    ids = []
-    for i, ch in enumerate(chapters):
-        ids.append(f"chp{i}")
-        tag.add(
-            CHAP(
-                element_id=f"chp{i}",
-                start_time=frame_ms(ch.start, rate),
-                end_time=frame_ms(ch.end, rate),
-                start_offset=0xFFFFFFFF,
-                end_offset=0xFFFFFFFF,
-                sub_frames=[TIT2(encoding=3, text=[ch.title])],
-            )
-        )
-    if ids:
-        tag.add(
-            CTOC(
-                element_id="toc",
-                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                child_element_ids=ids,
-                sub_frames=[TIT2(encoding=3, text=["Segments"])],
-            )
-        )
-    buffer = io.BytesIO()
-    tag.save(buffer, v1=0, v2_version=3, padding=lambda info: 1024)
-    return buffer.getvalue()
-
-
-def _write_mp3(
-    path: Path,
-    blocks: Iterator[np.ndarray],
-    *,
-    rate: int,
-    channels: int,
-    total_frames: int,
-    tags: Tags,
-    chapters: Sequence[Chapter],
-    bitrate: int | None,
-    **_: Any,
-) -> None:
-    import lameenc
-
-    kbps = bitrate or DEFAULT_BITRATE["mp3"]
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(kbps)
-    encoder.set_in_sample_rate(rate)
-    encoder.set_out_sample_rate(rate)  # else LAME may resample silently
-    encoder.set_channels(channels)
-    encoder.set_quality(5)
-    encoder.silence()
-    counter = _Mp3Frames()
-    with open(path, "wb") as handle:
-        handle.write(id3_tag(tags, chapters, rate))
-        info_at = handle.tell()
-        reserved = 0
-        audio_bytes = 0
-
-        def out(data: bytes) -> None:
-            nonlocal reserved, audio_bytes
-            if not data:
-                return
-            data = bytes(data)
-            first_chunk = counter.first is None
-            counter.feed(data)
-            if first_chunk and counter.first is not None:
-                parsed = _mp3_header(_info_header(counter.first))
-                assert parsed is not None
-                reserved = parsed[0]
-                handle.write(b"\0" * reserved)  # the Info frame, filled in at the end
-            handle.write(data)
-            audio_bytes += len(data)
-
-        for block in blocks:
-            out(encoder.encode(to_pcm16(block)))
-        out(encoder.flush())
-        if counter.first is None:
-            raise RuntimeError("the MP3 encoder produced no audio")
-        parsed = _mp3_header(counter.first)
-        assert parsed is not None
-        padding = counter.frames * parsed[1] - LAME_DELAY - total_frames
-        if not 0 <= padding < 4096:
-            raise RuntimeError(f"unexpected MP3 encoder padding {padding}")
-        info = lame_info_frame(
-            counter.first, counter.frames, reserved + audio_bytes, LAME_DELAY, padding, kbps
-        )
-        handle.seek(info_at)
-        handle.write(info)
-
-
-# --- M4A -------------------------------------------------------------------------------------
-
-
-def _write_m4a(
-    path: Path,
-    blocks: Iterator[np.ndarray],
-    *,
-    rate: int,
-    channels: int,
-    tags: Tags,
-    chapters: Sequence[Chapter],
-    bitrate: int | None,
-    **_: Any,
-) -> None:
+def _import_av() -> Any:
     try:
         import av
     except ImportError:  # pragma: no cover - av is a dependency; guard a broken install
-        raise OptionError("M4A needs PyAV: pip install av") from None
+        raise OptionError("MP3 and M4A need PyAV: pip install av") from None
+    return av
+
+
+@contextlib.contextmanager
+def _ffmpeg_errors(av: Any) -> Iterator[None]:
+    """Keep FFmpeg's log lines off stderr and turn its errors into :class:`_EncoderError`.
+
+    FFmpeg's error lines are captured, never printed, and the first one explains the error.
+    Errors that are ``OSError`` (a full disk, a file size limit) pass through for
+    :func:`atomic_path` to name.
+    """
+    level = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture(local=False) as logs:
+            try:
+                yield
+            except av.error.FFmpegError as err:
+                if isinstance(err, OSError):
+                    raise
+                said = next((line.strip() for _, _, line in logs if line.strip()), "")
+                why = f"{err.strerror} ({said})" if said else str(err.strerror)
+                raise _EncoderError(" ".join(why.split())) from None
+    finally:
+        av.logging.set_level(level)
+
+
+@contextlib.contextmanager
+def _opened(av: Any, path: Path, muxer: str, options: dict[str, str]) -> Iterator[Any]:
+    """FFmpeg's ``muxer`` writing ``path``: closed (trailer written) on success, and on failure
+    closed quietly, so that the first error (a Ctrl-C, a full disk) is the one reported."""
+    container = av.open(str(path), "w", format=muxer, container_options=options)
+    try:
+        yield container
+    except BaseException:
+        with contextlib.suppress(Exception):
+            container.close()
+        raise
+    container.close()
+
+
+def _encode_pyav(
+    path: Path,
+    blocks: Iterator[np.ndarray],
+    *,
+    muxer: str,
+    muxer_options: dict[str, str],
+    codec: str,
+    pcm16: bool,
+    rate: int,
+    channels: int,
+    tags: Tags,
+    chapters: Sequence[Chapter],
+    setup: Callable[[Any], None],
+    last_packet: Callable[[Any, int], None] | None = None,
+) -> None:
+    """Encode ``blocks`` with FFmpeg's ``codec`` into its ``muxer`` at ``path``; the muxer writes
+    the tags and chapters. ``pcm16`` feeds the WAV's int16 samples, else float32; ``setup``
+    sets the stream's rate control; ``last_packet`` sees the final packet before the muxer
+    does, with the frames of padding all packets carry at the end."""
+    av = _import_av()
     layout = "mono" if channels == 1 else "stereo"
-    with av.open(str(path), "w", format="ipod") as container:
-        names = {
-            "title": "title",
-            "artist": "artist",
-            "album": "album",
-            "tracknumber": "track",
-            "comment": "comment",
-        }
+    sample_format = "s16" if pcm16 else "flt"
+    with _ffmpeg_errors(av), _opened(av, path, muxer, muxer_options) as container:
         for key, value in tags.items():
-            container.metadata[names[key]] = value
+            container.metadata[_FFMPEG_TAGS[key]] = value
         if chapters:
             container.set_chapters(
                 [
@@ -495,21 +362,121 @@ def _write_m4a(
                     for i, ch in enumerate(chapters)
                 ]
             )
-        stream = container.add_stream("aac", rate=rate, layout=layout)
-        stream.bit_rate = (bitrate or DEFAULT_BITRATE["m4a"]) * 1000
-        pts = 0
+        stream = container.add_stream(codec, rate=rate, layout=layout)
+        stream.codec_context.time_base = Fraction(1, rate)  # packet durations in frames
+        setup(stream)
+        pts = padding = 0
         for block in blocks:
+            data = pcm16_array(block) if pcm16 else np.ascontiguousarray(block)
             frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(block).reshape(1, -1), format="flt", layout=layout
+                data.reshape(1, -1), format=sample_format, layout=layout
             )
             frame.sample_rate = rate
             frame.pts = pts
             frame.time_base = Fraction(1, rate)
             pts += len(block)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+            packets = stream.encode(frame)
+            padding += _padding_frames(stream, packets)
+            container.mux(packets)
+        packets = stream.encode(None)
+        padding += _padding_frames(stream, packets)
+        if last_packet is not None and packets:
+            last_packet(packets[-1], padding)
+        container.mux(packets)
+
+
+def _padding_frames(stream: Any, packets: list[Any]) -> int:
+    """Frames the encoder marked as padding in ``packets``: a packet lasts a whole codec frame
+    except at the end, where the rest of it is padding."""
+    size = stream.codec_context.frame_size
+    return sum(size - packet.duration for packet in packets)
+
+
+def _mp3_end_padding(packet: Any, padding: int) -> None:
+    """Put the whole end padding on the last packet, the only one FFmpeg's mp3 muxer reads.
+
+    The muxer fills the Info frame's padding from the last packet's skip-samples side data
+    alone (libavformat/mp3enc.c sets ``mp3->padding`` from each packet in turn). When LAME's
+    flush ends with a frame that is all padding, the frame before carries padding as well (up
+    to 47 frames), and every decoder would play it: FFmpeg's own CLI files show the same. The
+    side data is FFmpeg's documented AV_PKT_DATA_SKIP_SAMPLES: u32le frames to skip at the
+    start, u32le at the end, two reason bytes. No library writes this for us.
+    """
+    side = packet.get_sidedata("skip_samples")
+    data = bytearray(bytes(side))
+    if len(data) < 8 or int.from_bytes(data[4:8], "little") == padding:
+        return
+    data[4:8] = padding.to_bytes(4, "little")
+    side.update(bytes(data))
+    packet.set_sidedata(side)
+
+
+def _write_mp3(
+    path: Path,
+    blocks: Iterator[np.ndarray],
+    *,
+    rate: int,
+    channels: int,
+    tags: Tags,
+    chapters: Sequence[Chapter],
+    bitrate: int | None,
+    **_: Any,
+) -> None:
+    vbr = MP3_DEFAULT_VBR if bitrate is None else None
+
+    def setup(stream: Any) -> None:
+        stream.metadata["encoder"] = _LAME_VERSION  # goes into the Info frame (see above)
+        context = stream.codec_context
+        context.options = {"compression_level": "5"}  # LAME -q 5, as before: fast, good
+        if vbr is None:
+            context.bit_rate = (bitrate or DEFAULT_BITRATE["mp3"]) * 1000
+        else:
+            context.qscale = True  # VBR, at LAME -V global_quality / FF_QP2LAMBDA
+            context.global_quality = round(vbr * _FF_QP2LAMBDA)
+
+    _encode_pyav(
+        path,
+        blocks,
+        muxer="mp3",
+        muxer_options=_MP3_MUXER_OPTIONS,
+        codec="libmp3lame",
+        pcm16=True,
+        rate=rate,
+        channels=channels,
+        tags=tags,
+        chapters=chapters if len(chapters) <= MP3_MAX_CHAPTERS else (),
+        setup=setup,
+        last_packet=_mp3_end_padding,
+    )
+
+
+def _write_m4a(
+    path: Path,
+    blocks: Iterator[np.ndarray],
+    *,
+    rate: int,
+    channels: int,
+    tags: Tags,
+    chapters: Sequence[Chapter],
+    bitrate: int | None,
+    **_: Any,
+) -> None:
+    def setup(stream: Any) -> None:
+        stream.codec_context.bit_rate = (bitrate or DEFAULT_BITRATE["m4a"]) * 1000
+
+    _encode_pyav(
+        path,
+        blocks,
+        muxer="ipod",
+        muxer_options={},
+        codec="aac",
+        pcm16=False,  # AAC encodes floats: no int16 step in between
+        rate=rate,
+        channels=channels,
+        tags=tags,
+        chapters=chapters,
+        setup=setup,
+    )
 
 
 _WRITERS: dict[str, Callable[..., None]] = {
