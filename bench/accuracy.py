@@ -160,8 +160,14 @@ def expected_frames(segs: list[Seg], rate: int) -> tuple[list[int], int, int]:
     return frames, round(start * rate), last_first
 
 
-def read_onsets(path: Path, *, threshold: float = 0.05, quiet: float = 0.002,
-                gap: int = 200, chunk: int = 1 << 22) -> tuple[np.ndarray, int, int]:
+def read_onsets(
+    path: Path,
+    *,
+    threshold: float = 0.05,
+    quiet: float = 0.002,
+    gap: int = 200,
+    chunk: int = 1 << 22,
+) -> tuple[np.ndarray, int, int]:
     """Onsets in a mono or stereo 16-bit WAV, streamed in chunks: frames where a sample passes
     ``threshold`` (of full scale) after ``gap`` frames that all stay within ``quiet``.
     Returns (onset frames, frames in the file, sample rate)."""
@@ -190,8 +196,12 @@ def read_onsets(path: Path, *, threshold: float = 0.05, quiet: float = 0.002,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=16,
-                        help="repeats of the plan's 5-segment block (16: about 3 hours)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=16,
+        help="repeats of the plan's 5-segment block (16: about 3 hours)",
+    )
     parser.add_argument("--rate", type=int, default=44100, help="sample rate in Hz")
     parser.add_argument("--runcoach", help="the runcoach command (default: the installed one)")
     parser.add_argument("--keep", metavar="DIR", help="keep the plan and the WAV file in DIR")
@@ -203,22 +213,33 @@ def main(argv: list[str] | None = None) -> int:
     expected, total, last_first = expected_frames(segs, args.rate)
     # The finish chime: the first step of the last segment in the final second; later steps
     # are silent by design.
-    finish = next((i for i in range(last_first, len(expected))
-                   if expected[i] >= total - args.rate), None)
+    finish = next(
+        (i for i in range(last_first, len(expected)) if expected[i] >= total - args.rate), None
+    )
     audible = expected if finish is None else expected[: finish + 1]
 
     shm = Path("/dev/shm")
-    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(
-        prefix="runcoach-accuracy-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK)
-        else None))
+    folder = (
+        Path(args.keep)
+        if args.keep
+        else Path(
+            tempfile.mkdtemp(
+                prefix="runcoach-accuracy-",
+                dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None,
+            )
+        )
+    )
     folder.mkdir(parents=True, exist_ok=True)
     plan = folder / "accuracy.yaml"
     wav = folder / "accuracy.wav"
     plan.write_text(plan_yaml(args.repeat))
     try:
         started = time.perf_counter()
-        proc = subprocess.run([exe, "render", "--plan", str(plan), "-r", str(args.rate),
-                               "-o", str(wav), "-q"], capture_output=True, text=True)
+        proc = subprocess.run(
+            [exe, "render", "--plan", str(plan), "-r", str(args.rate), "-o", str(wav), "-q"],
+            capture_output=True,
+            text=True,
+        )
         render_s = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"accuracy: runcoach failed ({proc.returncode}): {proc.stderr}")
@@ -229,20 +250,29 @@ def main(argv: list[str] | None = None) -> int:
 
     hours = frames / rate / 3600
     print("runcoach accuracy benchmark")
-    print(f"  plan: {len(segs)} segments ({args.repeat} x [relative ramp, +6, 333 steps at "
-          f"97%, walk 3:2, ramp 175->150] between a walk and a relative ramp down), "
-          f"{hours:.3f} h at {rate} Hz; rendered in {render_s:.1f} s")
-    print(f"  length: {frames} frames, expected {total}: "
-          f"{'exact' if frames == total else f'off by {frames - total}'}")
-    print(f"  onsets: {len(found)} found, {len(audible)} expected "
-          f"({len(expected) - len(audible)} steps after the finish chime are silent by design)")
+    print(
+        f"  plan: {len(segs)} segments ({args.repeat} x [relative ramp, +6, 333 steps at "
+        f"97%, walk 3:2, ramp 175->150] between a walk and a relative ramp down), "
+        f"{hours:.3f} h at {rate} Hz; rendered in {render_s:.1f} s"
+    )
+    print(
+        f"  length: {frames} frames, expected {total}: "
+        f"{'exact' if frames == total else f'off by {frames - total}'}"
+    )
+    print(
+        f"  onsets: {len(found)} found, {len(audible)} expected "
+        f"({len(expected) - len(audible)} steps after the finish chime are silent by design)"
+    )
     exp = np.array(audible, dtype=np.int64)
     if len(found) == 0 or len(exp) == 0:
         print("  no onsets to compare")
         return 1
     # Match each expected onset with the nearest one found.
-    pos = np.clip(np.searchsorted(found, exp), 1, len(found) - 1) if len(found) > 1 else \
-        np.zeros(len(exp), np.int64)
+    pos = (
+        np.clip(np.searchsorted(found, exp), 1, len(found) - 1)
+        if len(found) > 1
+        else np.zeros(len(exp), np.int64)
+    )
     if len(found) > 1:
         left, right = found[pos - 1], found[pos]
         nearest = np.where(np.abs(left - exp) <= np.abs(right - exp), left, right)
@@ -252,15 +282,20 @@ def main(argv: list[str] | None = None) -> int:
     worst = int(np.max(np.abs(errors)))
     drift = int(found[-1] - exp[-1])
     unmatched = len(found) - len(np.unique(nearest))
-    print(f"  max error: {worst} frames ({worst / rate * 1e3:.3f} ms); "
-          f"mean |error|: {float(np.mean(np.abs(errors))):.3f} frames")
+    print(
+        f"  max error: {worst} frames ({worst / rate * 1e3:.3f} ms); "
+        f"mean |error|: {float(np.mean(np.abs(errors))):.3f} frames"
+    )
     print(f"  end-of-session drift (last onset found - expected): {drift} frames")
     # For scale: a click track that repeats a whole-frame period (as `sox ... repeat` must).
     steady = round(rate * 60 / 170)
-    print(f"  for scale: repeating a whole-frame step ({steady} frames at 170 spm) drifts "
-          f"{abs(steady - rate * 60 / 170) * 170 * 60:.0f} frames an hour")
-    exact = worst == 0 and drift == 0 and len(found) == len(exp) and unmatched == 0 \
-        and frames == total
+    print(
+        f"  for scale: repeating a whole-frame step ({steady} frames at 170 spm) drifts "
+        f"{abs(steady - rate * 60 / 170) * 170 * 60:.0f} frames an hour"
+    )
+    exact = (
+        worst == 0 and drift == 0 and len(found) == len(exp) and unmatched == 0 and frames == total
+    )
     print(f"  verdict: {'every onset exact (0 frames)' if exact else 'NOT EXACT'}")
     return 0 if exact else 1
 

@@ -52,28 +52,47 @@ def main() -> None:
 
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     folder = Path(tempfile.mkdtemp(prefix="runcoach-export-", dir=base))
-    cmd = [runcoach_exe(who="export"), "export", args.program, str(folder / "out"),
-           "--spm", args.spm, "--format", args.format, "-r", args.rate,
-           "--voice" if args.voice else "--no-voice"]
+    cmd = [
+        runcoach_exe(who="export"),
+        "export",
+        args.program,
+        str(folder / "out"),
+        "--spm",
+        args.spm,
+        "--format",
+        args.format,
+        "-r",
+        args.rate,
+        "--voice" if args.voice else "--no-voice",
+    ]
     if args.jobs:
         cmd += ["--jobs", str(args.jobs)]
     try:
-        print(f"runcoach export {args.program} -> {args.format} at {args.rate} Hz, "
-              f"{args.jobs or os.cpu_count()} worker(s), {'with' if args.voice else 'no'} voice,"
-              f" into {folder}")
+        print(
+            f"runcoach export {args.program} -> {args.format} at {args.rate} Hz, "
+            f"{args.jobs or os.cpu_count()} worker(s), {'with' if args.voice else 'no'} voice,"
+            f" into {folder}"
+        )
         wall, rss, out = timed(cmd)
         files = sorted((folder / "out").glob(f"*.{args.format}"))
         size = sum(p.stat().st_size for p in files)
         print(out.strip())
         hours = 0.0
         for line in (folder / "out").glob("*.m3u"):
-            hours = sum(int(x.split(":", 1)[1].split(",", 1)[0])
-                        for x in line.read_text(encoding="utf-8").splitlines()
-                        if x.startswith("#EXTINF:")) / 3600
-        print(f"first export : {wall:7.1f} s wall, {len(files)} files, "
-              f"{len(files) / wall:5.2f} files/s, {hours:.1f} h of audio "
-              f"({hours * 3600 / wall:,.0f}x real time), peak RSS {rss / 1024:.0f} MB, "
-              f"{size / 1e6:,.0f} MB written")
+            hours = (
+                sum(
+                    int(x.split(":", 1)[1].split(",", 1)[0])
+                    for x in line.read_text(encoding="utf-8").splitlines()
+                    if x.startswith("#EXTINF:")
+                )
+                / 3600
+            )
+        print(
+            f"first export : {wall:7.1f} s wall, {len(files)} files, "
+            f"{len(files) / wall:5.2f} files/s, {hours:.1f} h of audio "
+            f"({hours * 3600 / wall:,.0f}x real time), peak RSS {rss / 1024:.0f} MB, "
+            f"{size / 1e6:,.0f} MB written"
+        )
         again, _, out = timed(cmd)
         print(f"second export: {again:7.2f} s wall (skip if current: {out.strip()})")
     finally:

@@ -66,8 +66,11 @@ def first_audio(home: Path, starts: int) -> list[float]:
             spawned = time.monotonic()
             proc = subprocess.Popen(
                 [_exe(), "play", "--spm", "170", "--duration", "1m", "--backend", "alsa"],
-                env=cap.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL)
+                env=cap.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+            )
             deadline = spawned + 10
             while cap.first_byte_at is None and time.monotonic() < deadline:
                 time.sleep(0.001)
@@ -84,12 +87,17 @@ def session(home: Path, minutes: float, speed: float) -> dict[str, float]:
     seconds = minutes * 60
     args = ["--spm", "170", "--duration", f"{minutes:g}m", "--breath", "4:6"]
     samples: list[tuple[float, float]] = []
-    with Capture(home / "session", rate=RATE, keep_seconds=61, speed=speed,
-                 timeout=seconds / speed + 60) as cap:
+    with Capture(
+        home / "session", rate=RATE, keep_seconds=61, speed=speed, timeout=seconds / speed + 60
+    ) as cap:
         started = time.monotonic()
-        proc = subprocess.Popen([_exe(), "play", *args, "--backend", "alsa"], env=cap.env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [_exe(), "play", *args, "--backend", "alsa"],
+            env=cap.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
         stop = threading.Event()
 
         def sample() -> None:
@@ -138,19 +146,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="runcoach-bench-play-") as tmp:
         home = Path(tmp)
         starts = first_audio(home, args.starts)
-        print(f"first audio: median {statistics.median(starts):.3f} s "
-              f"(min {min(starts):.3f}, max {max(starts):.3f}, {len(starts)} runs)")
-        print(f"playing {args.minutes:g} min at 44.1 kHz mono"
-              + (f", device read {args.speed:g}x real time" if args.speed != 1 else "") + " ...")
+        print(
+            f"first audio: median {statistics.median(starts):.3f} s "
+            f"(min {min(starts):.3f}, max {max(starts):.3f}, {len(starts)} runs)"
+        )
+        print(
+            f"playing {args.minutes:g} min at 44.1 kHz mono"
+            + (f", device read {args.speed:g}x real time" if args.speed != 1 else "")
+            + " ..."
+        )
         r = session(home, args.minutes, args.speed)
     growth = (r["rss_end"] - r["rss_minute"]) / r["rss_minute"] if r["rss_minute"] else 0.0
-    print(f"session: {r['wall']:.1f} s wall, {r['captured_seconds']:.1f} s of audio captured, "
-          f"first minute equal to runcoach render: {'yes' if r['first_minute_exact'] else 'NO'}")
-    print(f"CPU: {r['cpu']:.2f} s for {args.minutes * 60 / args.speed:.0f} s of play = "
-          f"{100 * r['cpu_share']:.2f} % of one core")
-    print(f"memory (RSS): {r['rss_start']:.1f} MB after 1 s, {r['rss_minute']:.1f} MB at one "
-          f"minute, {r['rss_end']:.1f} MB at the end, peak {r['rss_peak']:.1f} MB "
-          f"(growth after the first minute {100 * growth:+.1f} %)")
+    print(
+        f"session: {r['wall']:.1f} s wall, {r['captured_seconds']:.1f} s of audio captured, "
+        f"first minute equal to runcoach render: {'yes' if r['first_minute_exact'] else 'NO'}"
+    )
+    print(
+        f"CPU: {r['cpu']:.2f} s for {args.minutes * 60 / args.speed:.0f} s of play = "
+        f"{100 * r['cpu_share']:.2f} % of one core"
+    )
+    print(
+        f"memory (RSS): {r['rss_start']:.1f} MB after 1 s, {r['rss_minute']:.1f} MB at one "
+        f"minute, {r['rss_end']:.1f} MB at the end, peak {r['rss_peak']:.1f} MB "
+        f"(growth after the first minute {100 * growth:+.1f} %)"
+    )
     checks = [
         ("first audio under 0.5 s", statistics.median(starts) < TARGET_FIRST_AUDIO),
         ("CPU under 5 % of one core", r["cpu_share"] < TARGET_CPU),

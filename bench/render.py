@@ -113,8 +113,9 @@ def run_child(argv: list[str]) -> Sample:
     with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak:
         full = [GNU_TIME, "-f", "%M", "-o", peak.name, *argv] if GNU_TIME else argv
         start = time.perf_counter()
-        proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=err, env=CHILD_ENV)
+        proc = subprocess.Popen(
+            full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=CHILD_ENV
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -135,17 +136,56 @@ def command(tool: str, minutes: int, out: Path, exe: str) -> list[str]:
     beats = minutes * SPM
     total = minutes * 60 * RATE
     if tool == "runcoach":
-        return [exe, "render", "--spm", str(SPM), "--duration", f"{minutes}m", "--breath", "4:6",
-                "-r", str(RATE), "-o", str(out), "-q"]
+        return [
+            exe,
+            "render",
+            "--spm",
+            str(SPM),
+            "--duration",
+            f"{minutes}m",
+            "--breath",
+            "4:6",
+            "-r",
+            str(RATE),
+            "-o",
+            str(out),
+            "-q",
+        ]
     if tool == "klick":
         if beats % 4:
             raise SystemExit(f"bench: {minutes} minutes is not a whole number of 4/4 bars")
         return ["klick", "-W", str(out), "-r", str(RATE), str(beats // 4), "4/4", str(SPM)]
     # sox: a 10 ms 1 kHz click faded out, padded to one step, repeated, trimmed to the length.
-    return ["sox", "-V1", "-D", "-r", str(RATE), "-c", "1", "-n", "-b", "16", str(out),
-            "synth", f"{SOX_CLICK}s", "sine", "1000", "fade", "q", "0", f"{SOX_CLICK}s",
-            f"{SOX_CLICK - 41}s", "pad", "0", f"{SOX_PERIOD - SOX_CLICK}s",
-            "repeat", str(beats - 1), "trim", "0", f"{total}s"]
+    return [
+        "sox",
+        "-V1",
+        "-D",
+        "-r",
+        str(RATE),
+        "-c",
+        "1",
+        "-n",
+        "-b",
+        "16",
+        str(out),
+        "synth",
+        f"{SOX_CLICK}s",
+        "sine",
+        "1000",
+        "fade",
+        "q",
+        "0",
+        f"{SOX_CLICK}s",
+        f"{SOX_CLICK - 41}s",
+        "pad",
+        "0",
+        f"{SOX_PERIOD - SOX_CLICK}s",
+        "repeat",
+        str(beats - 1),
+        "trim",
+        "0",
+        f"{total}s",
+    ]
 
 
 def wav_frames(path: Path) -> int:
@@ -180,13 +220,18 @@ def verdict(ok: bool | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of each command (median)")
-    parser.add_argument("--minutes", default="10,60,180",
-                        help="session lengths in minutes, comma-separated (default 10,60,180)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke mode: one run, 2- and 10-minute sessions")
+    parser.add_argument(
+        "--minutes",
+        default="10,60,180",
+        help="session lengths in minutes, comma-separated (default 10,60,180)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke mode: one run, 2- and 10-minute sessions"
+    )
     parser.add_argument("--runcoach", help="the runcoach command (default: the installed one)")
-    parser.add_argument("--only", choices=TOOLS, action="append",
-                        help="run only this tool (repeatable)")
+    parser.add_argument(
+        "--only", choices=TOOLS, action="append", help="run only this tool (repeatable)"
+    )
     args = parser.parse_args(argv)
     runs = 1 if args.quick else args.runs
     minutes = [2, 10] if args.quick else [int(m) for m in args.minutes.split(",")]
@@ -200,15 +245,25 @@ def main(argv: list[str] | None = None) -> int:
     folder = output_folder()
     work = Path(tempfile.mkdtemp(prefix="runcoach-bench-", dir=folder))
     print("runcoach render benchmark")
-    print(f"  machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
-          f"{platform.release()}; Python {platform.python_version()}")
+    print(
+        f"  machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}"
+    )
     print(f"  output folder: {folder}; {runs} run(s) each, alternating, median")
     if hasattr(os, "getloadavg"):
-        print(f"  load average before: {os.getloadavg()[0]:.2f} (other work on the machine "
-              "slows every tool; the CPU column is less sensitive to it)")
-    print("  peak memory: " + ("GNU time's %M of each child" if GNU_TIME else
-          "the child's ru_maxrss (it includes this process's image; install GNU time, "
-          "apt-get install time, for exact figures)"))
+        print(
+            f"  load average before: {os.getloadavg()[0]:.2f} (other work on the machine "
+            "slows every tool; the CPU column is less sensitive to it)"
+        )
+    print(
+        "  peak memory: "
+        + (
+            "GNU time's %M of each child"
+            if GNU_TIME
+            else "the child's ru_maxrss (it includes this process's image; install GNU time, "
+            "apt-get install time, for exact figures)"
+        )
+    )
     print(f"  runcoach: {exe} ({version_of([exe, '--version'])})")
     for tool in ("klick", "sox"):
         if tool not in wanted:
@@ -234,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(runs):
             for m in minutes:
                 # Rotate the order each run so no tool always goes first (cold caches).
-                order = tools[run % len(tools):] + tools[: run % len(tools)]
+                order = tools[run % len(tools) :] + tools[: run % len(tools)]
                 for tool in order:
                     out = work / f"{tool}-{m}.wav"
                     out.unlink(missing_ok=True)
@@ -248,40 +303,51 @@ def main(argv: list[str] | None = None) -> int:
             plan_out = work / "plan.wav"
             plan_out.unlink(missing_ok=True)
             startup["plan"].samples.append(
-                run_child([exe, "render", "--plan", str(plan_file), "-o", str(plan_out), "-q"]))
+                run_child([exe, "render", "--plan", str(plan_file), "-o", str(plan_out), "-q"])
+            )
             plan_out.unlink()
             print(f"  run {run + 1}/{runs} done", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"{'tool':<9} {'session':>8} {'wall (median)':>14} {'min-max':>15} "
-          f"{'CPU':>8} {'x real time':>12} {'peak RSS':>9}  frames")
+    print(
+        f"{'tool':<9} {'session':>8} {'wall (median)':>14} {'min-max':>15} "
+        f"{'CPU':>8} {'x real time':>12} {'peak RSS':>9}  frames"
+    )
     for m in minutes:
         for tool in tools:
             r = results[tool, m]
             lo, hi = r.wall_range
             length_ok = "" if r.frames == m * 60 * RATE else f" (expected {m * 60 * RATE})"
-            print(f"{tool:<9} {m:>5} min {fmt_seconds(r.wall):>14} "
-                  f"{lo:>6.3f}-{hi:<6.3f}s {r.cpu:>7.3f}s {m * 60 / r.wall:>11.0f}x "
-                  f"{r.rss_mb:>6.1f} MB  {r.frames}{length_ok}")
+            print(
+                f"{tool:<9} {m:>5} min {fmt_seconds(r.wall):>14} "
+                f"{lo:>6.3f}-{hi:<6.3f}s {r.cpu:>7.3f}s {m * 60 / r.wall:>11.0f}x "
+                f"{r.rss_mb:>6.1f} MB  {r.frames}{length_ok}"
+            )
     print()
     if "runcoach" in tools:
         for peer in ("klick", "sox"):
             if peer in tools:
                 ratios = ", ".join(
                     f"{m} min {results['runcoach', m].wall / results[peer, m].wall:.2f}"
-                    for m in minutes)
+                    for m in minutes
+                )
                 print(f"runcoach/{peer} wall-time ratio: {ratios}")
                 ratios = ", ".join(
                     f"{m} min {results['runcoach', m].cpu / results[peer, m].cpu:.2f}"
-                    for m in minutes)
+                    for m in minutes
+                )
                 print(f"runcoach/{peer} CPU-time ratio:  {ratios}")
         print()
         print("start-up (what a user feels):")
-        print(f"  runcoach --help                     {fmt_seconds(startup['help'].wall)} "
-              f"(peak {startup['help'].rss_mb:.1f} MB)")
-        print(f"  runcoach render of a 1-minute plan  {fmt_seconds(startup['plan'].wall)} "
-              f"(peak {startup['plan'].rss_mb:.1f} MB)")
+        print(
+            f"  runcoach --help                     {fmt_seconds(startup['help'].wall)} "
+            f"(peak {startup['help'].rss_mb:.1f} MB)"
+        )
+        print(
+            f"  runcoach render of a 1-minute plan  {fmt_seconds(startup['plan'].wall)} "
+            f"(peak {startup['plan'].rss_mb:.1f} MB)"
+        )
         print()
 
         print("targets:")
@@ -289,28 +355,43 @@ def main(argv: list[str] | None = None) -> int:
         for peer, share in (("klick", TARGET_VS_KLICK), ("sox", TARGET_VS_SOX)):
             peer60 = results.get((peer, 60))
             if rc60 is None or peer60 is None:
-                why = ("no 60-minute run" if rc60 is None
-                       else "not installed" if peer in wanted else "not run (--only)")
+                why = (
+                    "no 60-minute run"
+                    if rc60 is None
+                    else "not installed"
+                    if peer in wanted
+                    else "not run (--only)"
+                )
                 print(f"  60-min session <= {share:g} x {peer}'s time: n/a ({why})")
                 continue
             ok = rc60.wall <= share * peer60.wall
-            print(f"  60-min session <= {share:g} x {peer}'s time: {verdict(ok)} "
-                  f"({rc60.wall:.3f} s vs {share * peer60.wall:.3f} s)")
+            print(
+                f"  60-min session <= {share:g} x {peer}'s time: {verdict(ok)} "
+                f"({rc60.wall:.3f} s vs {share * peer60.wall:.3f} s)"
+            )
         peak = max(results["runcoach", m].rss_mb for m in minutes)
-        print(f"  peak memory <= {TARGET_MAX_RSS_MB:g} MB: {verdict(peak <= TARGET_MAX_RSS_MB)} "
-              f"({peak:.1f} MB)")
+        print(
+            f"  peak memory <= {TARGET_MAX_RSS_MB:g} MB: {verdict(peak <= TARGET_MAX_RSS_MB)} "
+            f"({peak:.1f} MB)"
+        )
         if 10 in minutes and 180 in minutes:
             a, b = results["runcoach", 10].rss_mb, results["runcoach", 180].rss_mb
             growth = (b - a) / a
-            print(f"  peak memory within {TARGET_RSS_GROWTH:.0%} from 10 to 180 min: "
-                  f"{verdict(abs(growth) <= TARGET_RSS_GROWTH)} "
-                  f"({a:.1f} MB -> {b:.1f} MB, {growth:+.1%})")
+            print(
+                f"  peak memory within {TARGET_RSS_GROWTH:.0%} from 10 to 180 min: "
+                f"{verdict(abs(growth) <= TARGET_RSS_GROWTH)} "
+                f"({a:.1f} MB -> {b:.1f} MB, {growth:+.1%})"
+            )
         else:
-            print(f"  peak memory within {TARGET_RSS_GROWTH:.0%} from 10 to 180 min: "
-                  "n/a (needs --minutes with 10 and 180)")
+            print(
+                f"  peak memory within {TARGET_RSS_GROWTH:.0%} from 10 to 180 min: "
+                "n/a (needs --minutes with 10 and 180)"
+            )
         help_s = startup["help"].wall
-        print(f"  runcoach --help < {TARGET_HELP_SECONDS:g} s: "
-              f"{verdict(help_s < TARGET_HELP_SECONDS)} ({help_s:.3f} s)")
+        print(
+            f"  runcoach --help < {TARGET_HELP_SECONDS:g} s: "
+            f"{verdict(help_s < TARGET_HELP_SECONDS)} ({help_s:.3f} s)"
+        )
     if hasattr(os, "getloadavg"):
         print(f"  load average after: {os.getloadavg()[0]:.2f}")
     return 0

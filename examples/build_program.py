@@ -69,8 +69,12 @@ def build_program(
     warm-up and cool-down walks of ``walk`` minutes."""
     week_sessions = sessions(minutes, walk)
     weeks = [
-        runcoach.Week(week_sessions, spm=f"+{2 * week}", name=f"Week {week}",
-                      description=f"target {start_spm + 2 * week} spm")
+        runcoach.Week(
+            week_sessions,
+            spm=f"+{2 * week}",
+            name=f"Week {week}",
+            description=f"target {start_spm + 2 * week} spm",
+        )
         for week in range(1, 7)
     ]
     return runcoach.Program(
@@ -83,16 +87,33 @@ def build_program(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--start-spm", type=int, default=160,
-                        help="your current cadence in steps per minute (default 160)")
-    parser.add_argument("--out", type=Path, default=Path("cadence-program"),
-                        help="folder to write the sessions to (default ./cadence-program)")
-    parser.add_argument("--minutes", type=Fraction, default=Fraction(20),
-                        help="minutes of running per session (default 20)")
-    parser.add_argument("--walk-minutes", type=Fraction, default=Fraction(5),
-                        help="minutes of the warm-up and of the cool-down walk (default 5)")
-    parser.add_argument("-r", "--sample-rate", type=int, default=44100,
-                        help="sample rate in Hz (default 44100)")
+    parser.add_argument(
+        "--start-spm",
+        type=int,
+        default=160,
+        help="your current cadence in steps per minute (default 160)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("cadence-program"),
+        help="folder to write the sessions to (default ./cadence-program)",
+    )
+    parser.add_argument(
+        "--minutes",
+        type=Fraction,
+        default=Fraction(20),
+        help="minutes of running per session (default 20)",
+    )
+    parser.add_argument(
+        "--walk-minutes",
+        type=Fraction,
+        default=Fraction(5),
+        help="minutes of the warm-up and of the cool-down walk (default 5)",
+    )
+    parser.add_argument(
+        "-r", "--sample-rate", type=int, default=44100, help="sample rate in Hz (default 44100)"
+    )
     parser.add_argument("--stereo", action="store_true", help="pan left and right feet")
     args = parser.parse_args(argv)
 
@@ -100,8 +121,10 @@ def main(argv: list[str] | None = None) -> None:
         program = build_program(args.start_spm, minutes=args.minutes, walk=args.walk_minutes)
         # Resolve every session before writing anything: a cadence that only week 6 pushes
         # past 240 fails now, not after five weeks of files.
-        tops = {(w, s): max(row["spm_end"] for row in runcoach.segments(plan))
-                for w, s, plan in program.sessions()}
+        tops = {
+            (w, s): max(row["spm_end"] for row in runcoach.segments(plan))
+            for w, s, plan in program.sessions()
+        }
         args.out.mkdir(parents=True, exist_ok=True)
         for week, session, plan in program.sessions():
             top = tops[week, session]

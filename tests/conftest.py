@@ -21,8 +21,9 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return data.reshape(-1, channels).astype(np.float64) / 32767.0, rate
 
 
-def onsets(x: np.ndarray, *, threshold: float = 0.05, quiet: float = 0.002,
-           gap: int = 200) -> np.ndarray:
+def onsets(
+    x: np.ndarray, *, threshold: float = 0.05, quiet: float = 0.002, gap: int = 200
+) -> np.ndarray:
     """Frames where the signal jumps above ``threshold`` after ``gap`` near-silent frames.
 
     An independent detector: it knows nothing of the timeline, only that clicks start at full
@@ -34,7 +35,7 @@ def onsets(x: np.ndarray, *, threshold: float = 0.05, quiet: float = 0.002,
         return loud
     # Only the first sample of each run of loud samples can be an onset.
     starts = loud[np.diff(loud, prepend=-2) > 1]
-    found = [int(i) for i in starts if i == 0 or np.max(mono[max(0, i - gap):i]) <= quiet]
+    found = [int(i) for i in starts if i == 0 or np.max(mono[max(0, i - gap) : i]) <= quiet]
     return np.array(found, dtype=np.int64)
 
 
@@ -60,12 +61,18 @@ def _hypothesis_profiles() -> None:
     from hypothesis import HealthCheck, settings
 
     quiet = [HealthCheck.too_slow, HealthCheck.filter_too_much]
-    settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
-                              print_blob=True, suppress_health_check=quiet)
-    settings.register_profile("dev", max_examples=150, deadline=None,
-                              suppress_health_check=quiet)
-    settings.register_profile("long", max_examples=2_000, deadline=None, print_blob=True,
-                              suppress_health_check=quiet)
+    settings.register_profile(
+        "ci",
+        max_examples=30,
+        deadline=None,
+        derandomize=True,
+        print_blob=True,
+        suppress_health_check=quiet,
+    )
+    settings.register_profile("dev", max_examples=150, deadline=None, suppress_health_check=quiet)
+    settings.register_profile(
+        "long", max_examples=2_000, deadline=None, print_blob=True, suppress_health_check=quiet
+    )
     default = "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
 

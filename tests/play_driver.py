@@ -20,8 +20,8 @@ from pathlib import Path
 
 from runcoach.errors import PlaybackError
 from runcoach.live.controller import Controller
-from runcoach.mix.levels import MixOptions
 from runcoach.mix.blocks import blocks
+from runcoach.mix.levels import MixOptions
 from runcoach.mix.pcm import to_pcm16
 from runcoach.plans.catalogue import load_plan
 from runcoach.sinks.playback import open_stream
@@ -80,8 +80,10 @@ def main() -> int:
                 handle.write(to_pcm16(part))
                 at += len(part)
     segments = [
-        [(s.name, s.start_frame, s.end_frame, float(s.spm_start), str(s.breath))
-         for s in sess.segments()]
+        [
+            (s.name, s.start_frame, s.end_frame, float(s.spm_start), str(s.breath))
+            for s in sess.segments()
+        ]
         for _, sess in history
     ]
     result = {

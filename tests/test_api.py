@@ -28,9 +28,23 @@ def plans_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_the_api_is_exported_and_documented():
-    for name in ("load_plan", "parse_plan", "segments", "render", "Plan", "Segment", "Repeat",
-                 "Program", "Week", "ProgramSession", "load_program", "parse_program",
-                 "outline", "builtin_program_names", "user_plans_dir"):
+    for name in (
+        "load_plan",
+        "parse_plan",
+        "segments",
+        "render",
+        "Plan",
+        "Segment",
+        "Repeat",
+        "Program",
+        "Week",
+        "ProgramSession",
+        "load_program",
+        "parse_program",
+        "outline",
+        "builtin_program_names",
+        "user_plans_dir",
+    ):
         assert name in runcoach.__all__, name
         value = getattr(runcoach, name)
         assert value.__doc__ and len(value.__doc__.strip()) > 40, name
@@ -54,8 +68,7 @@ def test_import_runcoach_stays_light():
         "print(sorted(m for m in ('numpy', 'yaml', 'platformdirs', 'rich', 'jsonschema') "
         "if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -81,8 +94,9 @@ def expected_rows(base: Fraction) -> list[dict[str, object]]:
 
     def add(name: str, seconds: Fraction, s0: Fraction, s1: Fraction, breath: str | None) -> None:
         nonlocal t
-        out.append({"name": name, "start": t, "duration": seconds, "s0": s0, "s1": s1,
-                    "breath": breath})
+        out.append(
+            {"name": name, "start": t, "duration": seconds, "s0": s0, "s1": s1, "breath": breath}
+        )
         t += seconds
 
     add("Warm-up walk", Fraction(90), Fraction(115), Fraction(115), None)
@@ -102,8 +116,14 @@ def test_segments_rows_equal_independently_computed_totals(spm):
     want = expected_rows(Fraction(170) if spm is None else Fraction(spm))
     assert [r["name"] for r in rows] == [w["name"] for w in want]
     for row, w in zip(rows, want, strict=True):
-        assert set(row) == {"name", "start_seconds", "duration_seconds", "spm_start", "spm_end",
-                            "breath"}
+        assert set(row) == {
+            "name",
+            "start_seconds",
+            "duration_seconds",
+            "spm_start",
+            "spm_end",
+            "breath",
+        }
         # exact where the value is a whole number, else the nearest float to the exact value
         assert row["start_seconds"] == float(w["start"])  # type: ignore[arg-type]
         assert row["duration_seconds"] == float(w["duration"])  # type: ignore[arg-type]
@@ -143,13 +163,23 @@ def test_parse_plan_takes_text_bytes_and_mappings_and_names_the_source():
     from_text = runcoach.parse_plan(PLAN_TEXT)
     from_bytes = runcoach.parse_plan(PLAN_TEXT.encode(), source="b.yaml")
     from_dict = runcoach.parse_plan(
-        {"name": "Mixed", "spm": 170, "breath": "4:6", "segments": [
-            {"name": "Warm-up walk", "duration": "1:30", "spm": 115, "breath": "off"},
-            {"repeat": 3, "segments": [
-                {"name": "Strides", "steps": 200, "spm": "+10"},
-                {"name": "Walk", "duration": "1m30s", "spm": 115}]},
-            {"name": "Ramp", "steps": 301, "spm": ["95%", "-20"]},
-            {"name": "Tempo", "duration": "2.5min", "spm": "102%", "breath": "3:2"}]}
+        {
+            "name": "Mixed",
+            "spm": 170,
+            "breath": "4:6",
+            "segments": [
+                {"name": "Warm-up walk", "duration": "1:30", "spm": 115, "breath": "off"},
+                {
+                    "repeat": 3,
+                    "segments": [
+                        {"name": "Strides", "steps": 200, "spm": "+10"},
+                        {"name": "Walk", "duration": "1m30s", "spm": 115},
+                    ],
+                },
+                {"name": "Ramp", "steps": 301, "spm": ["95%", "-20"]},
+                {"name": "Tempo", "duration": "2.5min", "spm": "102%", "breath": "3:2"},
+            ],
+        }
     )
     assert from_text == from_bytes == from_dict
     with pytest.raises(PlanError) as caught:
@@ -162,10 +192,13 @@ def test_plans_built_in_code_equal_the_yaml_ones():
         "Mixed",
         [
             runcoach.Segment("Warm-up walk", duration="1:30", spm=115, breath="off"),
-            runcoach.Repeat(3, [
-                runcoach.Segment("Strides", steps=200, spm="+10"),
-                runcoach.Segment("Walk", duration=90, spm=115),
-            ]),
+            runcoach.Repeat(
+                3,
+                [
+                    runcoach.Segment("Strides", steps=200, spm="+10"),
+                    runcoach.Segment("Walk", duration=90, spm=115),
+                ],
+            ),
             runcoach.Segment("Ramp", steps=301, spm=["95%", "-20"]),
             runcoach.Segment("Tempo", duration=Fraction(150), spm="102%", breath="3:2"),
         ],
@@ -195,33 +228,74 @@ def _nested_code(depth: int) -> runcoach.Plan:
 @pytest.mark.parametrize(
     ("yaml_text", "build", "field", "fragment"),
     [
-        ("segments:\n  - repeat: 0\n    segments: [{name: R, duration: 1m}]\n",
-         lambda: runcoach.Repeat(0, [runcoach.Segment("R", duration="1m")]),
-         "repeat", "at least 1"),
-        ("segments:\n  - repeat: -3\n    segments: [{name: R, duration: 1m}]\n",
-         lambda: runcoach.Repeat(-3, [runcoach.Segment("R", duration="1m")]),
-         "repeat", "at least 1"),
-        ("segments:\n  - repeat: 2\n    segments: []\n",
-         lambda: runcoach.Repeat(2, []), "segments", "at least one segment"),
+        (
+            "segments:\n  - repeat: 0\n    segments: [{name: R, duration: 1m}]\n",
+            lambda: runcoach.Repeat(0, [runcoach.Segment("R", duration="1m")]),
+            "repeat",
+            "at least 1",
+        ),
+        (
+            "segments:\n  - repeat: -3\n    segments: [{name: R, duration: 1m}]\n",
+            lambda: runcoach.Repeat(-3, [runcoach.Segment("R", duration="1m")]),
+            "repeat",
+            "at least 1",
+        ),
+        (
+            "segments:\n  - repeat: 2\n    segments: []\n",
+            lambda: runcoach.Repeat(2, []),
+            "segments",
+            "at least one segment",
+        ),
         ("segments: []\n", lambda: runcoach.Plan("P", []), "segments", "at least one segment"),
-        ("segments:\n  - repeat: 200000\n    segments: [{name: R, duration: 1s}]\n",
-         lambda: runcoach.Repeat(200_000, [runcoach.Segment("R", duration=1)]),
-         "repeat", "at most 100000"),
-        ("segments:\n  - {name: R, duration: 1m, steps: 10}\n",
-         lambda: runcoach.Segment("R", duration="1m", steps=10), "duration", "exactly one"),
+        (
+            "segments:\n  - repeat: 200000\n    segments: [{name: R, duration: 1s}]\n",
+            lambda: runcoach.Repeat(200_000, [runcoach.Segment("R", duration=1)]),
+            "repeat",
+            "at most 100000",
+        ),
+        (
+            "segments:\n  - {name: R, duration: 1m, steps: 10}\n",
+            lambda: runcoach.Segment("R", duration="1m", steps=10),
+            "duration",
+            "exactly one",
+        ),
         ("segments:\n  - {name: R}\n", lambda: runcoach.Segment("R"), "duration", "exactly one"),
-        ("segments:\n  - {name: R, steps: 0}\n", lambda: runcoach.Segment("R", steps=0),
-         "steps", "above 0"),
-        ("segments:\n  - {name: R, duration: 1m, spm: 300}\n",
-         lambda: runcoach.Segment("R", duration="1m", spm=300), "spm", "between 60 and 240"),
-        ("segments:\n  - {name: R, duration: 1m, spm: [150]}\n",
-         lambda: runcoach.Segment("R", duration="1m", spm=[150]), "spm", "two cadences"),
-        ("segments:\n  - {name: R, duration: 1m, breath: '4:20'}\n",
-         lambda: runcoach.Segment("R", duration="1m", breath="4:20"), "breath", "1 to 16"),
-        ("segments:\n  - {name: R, duration: 0s}\n",
-         lambda: runcoach.Segment("R", duration="0s"), "duration", "longer than zero"),
-        ("segments:\n  - {name: ' ', duration: 1m}\n",
-         lambda: runcoach.Segment(" ", duration="1m"), "name", "non-empty"),
+        (
+            "segments:\n  - {name: R, steps: 0}\n",
+            lambda: runcoach.Segment("R", steps=0),
+            "steps",
+            "above 0",
+        ),
+        (
+            "segments:\n  - {name: R, duration: 1m, spm: 300}\n",
+            lambda: runcoach.Segment("R", duration="1m", spm=300),
+            "spm",
+            "between 60 and 240",
+        ),
+        (
+            "segments:\n  - {name: R, duration: 1m, spm: [150]}\n",
+            lambda: runcoach.Segment("R", duration="1m", spm=[150]),
+            "spm",
+            "two cadences",
+        ),
+        (
+            "segments:\n  - {name: R, duration: 1m, breath: '4:20'}\n",
+            lambda: runcoach.Segment("R", duration="1m", breath="4:20"),
+            "breath",
+            "1 to 16",
+        ),
+        (
+            "segments:\n  - {name: R, duration: 0s}\n",
+            lambda: runcoach.Segment("R", duration="0s"),
+            "duration",
+            "longer than zero",
+        ),
+        (
+            "segments:\n  - {name: ' ', duration: 1m}\n",
+            lambda: runcoach.Segment(" ", duration="1m"),
+            "name",
+            "non-empty",
+        ),
         (_nested(17), lambda: _nested_code(17), "segments", "16 deep"),
     ],
 )

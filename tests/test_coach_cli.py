@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from runcoach.cli import app
 from runcoach.cli import coach as _coach  # noqa: F401  (registers start, today, log, resume)
 from runcoach.cli import journal as _journal  # noqa: F401  (and history, journal)
 from runcoach.cli import plans as _plans  # noqa: F401  (and `plans show`, used once)
-from runcoach.cli import app
 
 EXE = str(Path(sys.executable).parent / "runcoach")
 TODAY_KEYS = [

@@ -18,9 +18,23 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def test_build_program_renders_every_session_of_six_weeks(tmp_path):
     out_dir = tmp_path / "program"
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "build_program.py"), "--start-spm", "158", "--out",
-         str(out_dir), "--minutes", "1", "--walk-minutes", "0.25", "-r", "8000"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(EXAMPLES / "build_program.py"),
+            "--start-spm",
+            "158",
+            "--out",
+            str(out_dir),
+            "--minutes",
+            "1",
+            "--walk-minutes",
+            "0.25",
+            "-r",
+            "8000",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "RUNCOACH_PLANS_DIR": str(tmp_path / "no-user-plans")},
     )
     assert done.returncode == 0, done.stderr
@@ -43,9 +57,23 @@ def test_build_program_renders_every_session_of_six_weeks(tmp_path):
 def test_build_program_clicks_at_each_weeks_target(tmp_path):
     out_dir = tmp_path / "program"
     subprocess.run(
-        [sys.executable, str(EXAMPLES / "build_program.py"), "--start-spm", "160", "--out",
-         str(out_dir), "--minutes", "1", "--walk-minutes", "0.25", "-r", "8000"],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            str(EXAMPLES / "build_program.py"),
+            "--start-spm",
+            "160",
+            "--out",
+            str(out_dir),
+            "--minutes",
+            "1",
+            "--walk-minutes",
+            "0.25",
+            "-r",
+            "8000",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     for week in (1, 6):
         # the steady session: 15 s walk, then 60 s at the week's target, then 15 s walk
@@ -58,9 +86,17 @@ def test_build_program_clicks_at_each_weeks_target(tmp_path):
 
 def test_build_program_reports_mistakes_in_one_line(tmp_path):
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "build_program.py"), "--start-spm", "235", "--out",
-         str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(EXAMPLES / "build_program.py"),
+            "--start-spm",
+            "235",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     assert done.stderr.startswith("build_program: ") and "between 60 and 240" in done.stderr

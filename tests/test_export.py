@@ -70,9 +70,22 @@ def test_names_sort_in_play_order_and_carry_the_cadence(program, tmp_path):
 
 
 def test_export_writes_every_session_a_playlist_and_skips_what_is_current(
-        runcoach_exe, program, tmp_path):
-    out = run(runcoach_exe, "export", str(program), "out", "--spm", "168", "-r", "8000",
-              "--format", "mp3", "--no-voice", cwd=tmp_path)
+    runcoach_exe, program, tmp_path
+):
+    out = run(
+        runcoach_exe,
+        "export",
+        str(program),
+        "out",
+        "--spm",
+        "168",
+        "-r",
+        "8000",
+        "--format",
+        "mp3",
+        "--no-voice",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert "4 written, 0 up to date" in out.stdout
     folder = tmp_path / "out"
@@ -93,20 +106,75 @@ def test_export_writes_every_session_a_playlist_and_skips_what_is_current(
     assert len(tags.getall("CHAP")) == 2
 
     before = {name: (folder / name).stat().st_mtime_ns for name in files}
-    again = run(runcoach_exe, "export", str(program), "out", "--spm", "168", "-r", "8000",
-                "--format", "mp3", "--no-voice", cwd=tmp_path)
+    again = run(
+        runcoach_exe,
+        "export",
+        str(program),
+        "out",
+        "--spm",
+        "168",
+        "-r",
+        "8000",
+        "--format",
+        "mp3",
+        "--no-voice",
+        cwd=tmp_path,
+    )
     assert again.returncode == 0 and "0 written, 4 up to date" in again.stdout
     assert before == {name: (folder / name).stat().st_mtime_ns for name in files}
 
-    changed = run(runcoach_exe, "export", str(program), "out", "--spm", "168", "-r", "8000",
-                  "--format", "mp3", "--no-voice", "--breath", "3:2", cwd=tmp_path)
+    changed = run(
+        runcoach_exe,
+        "export",
+        str(program),
+        "out",
+        "--spm",
+        "168",
+        "-r",
+        "8000",
+        "--format",
+        "mp3",
+        "--no-voice",
+        "--breath",
+        "3:2",
+        cwd=tmp_path,
+    )
     assert "4 written, 0 up to date" in changed.stdout
-    forced = run(runcoach_exe, "export", str(program), "out", "--spm", "168", "-r", "8000",
-                 "--format", "mp3", "--no-voice", "--breath", "3:2", "--force", cwd=tmp_path)
+    forced = run(
+        runcoach_exe,
+        "export",
+        str(program),
+        "out",
+        "--spm",
+        "168",
+        "-r",
+        "8000",
+        "--format",
+        "mp3",
+        "--no-voice",
+        "--breath",
+        "3:2",
+        "--force",
+        cwd=tmp_path,
+    )
     assert "4 written" in forced.stdout
     (folder / files[1]).unlink()
-    healed = run(runcoach_exe, "export", str(program), "out", "--spm", "168", "-r", "8000",
-                 "--format", "mp3", "--no-voice", "--breath", "3:2", cwd=tmp_path)
+    healed = run(
+        runcoach_exe,
+        "export",
+        str(program),
+        "out",
+        "--spm",
+        "168",
+        "-r",
+        "8000",
+        "--format",
+        "mp3",
+        "--no-voice",
+        "--breath",
+        "3:2",
+        cwd=tmp_path,
+    )
     assert "1 written, 3 up to date" in healed.stdout
 
 
@@ -124,20 +192,26 @@ def test_parallel_export_equals_sequential(program, tmp_path):
 
 
 def test_export_a_single_plan(runcoach_exe, tmp_path):
-    out = run(runcoach_exe, "export", "intervals", "one", "-r", "8000", "--format", "flac",
-              cwd=tmp_path)
+    out = run(
+        runcoach_exe, "export", "intervals", "one", "-r", "8000", "--format", "flac", cwd=tmp_path
+    )
     assert out.returncode == 0, out.stderr
     assert sorted(p.name for p in (tmp_path / "one").iterdir()) == [
-        MANIFEST, "run-walk-intervals-170spm.flac"]
+        MANIFEST,
+        "run-walk-intervals-170spm.flac",
+    ]
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["nope", "out"], "unknown plan"),
-    (["intervals", "out", "--format", "aiff"], "--format"),
-    (["intervals", "out", "--format", "wav", "--bitrate", "96"], "--bitrate applies"),
-    (["intervals", "out", "--jobs", "0"], "--jobs"),
-    (["intervals", "file.txt"], "not a folder"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["nope", "out"], "unknown plan"),
+        (["intervals", "out", "--format", "aiff"], "--format"),
+        (["intervals", "out", "--format", "wav", "--bitrate", "96"], "--bitrate applies"),
+        (["intervals", "out", "--jobs", "0"], "--jobs"),
+        (["intervals", "file.txt"], "not a folder"),
+    ],
+)
 def test_export_errors(runcoach_exe, tmp_path, args, fragment):
     (tmp_path / "file.txt").write_text("x")
     out = run(runcoach_exe, "export", *args, cwd=tmp_path)
@@ -147,9 +221,25 @@ def test_export_errors(runcoach_exe, tmp_path, args, fragment):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_export_leaves_only_complete_files(runcoach_exe, tmp_path, sig):
-    proc = subprocess.Popen([runcoach_exe, "export", "return-to-run", "out", "--format", "mp3",
-                             "-r", "22050", "--no-voice", "--jobs", "2"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            runcoach_exe,
+            "export",
+            "return-to-run",
+            "out",
+            "--format",
+            "mp3",
+            "-r",
+            "22050",
+            "--no-voice",
+            "--jobs",
+            "2",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     folder = tmp_path / "out"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -176,9 +266,26 @@ def test_full_disk_during_an_export_stops_cleanly(runcoach_exe, tmp_path):
     def limit() -> None:  # every worker inherits it: the first session that outgrows it fails
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000_000, 20_000_000))
 
-    out = subprocess.run([runcoach_exe, "export", "return-to-run", "out", "--format", "wav",
-                          "-r", "8000", "--no-voice", "--jobs", "2"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    out = subprocess.run(
+        [
+            runcoach_exe,
+            "export",
+            "return-to-run",
+            "out",
+            "--format",
+            "wav",
+            "-r",
+            "8000",
+            "--no-voice",
+            "--jobs",
+            "2",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limit,
+    )
     assert out.returncode == 2, out.stderr
     assert "file size limit" in out.stderr and out.stderr.count("\n") == 1
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.endswith(".part")]

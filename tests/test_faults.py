@@ -34,8 +34,9 @@ def names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-def assert_clean_failure(proc: subprocess.CompletedProcess[str], dest: Path, *fragments: str,
-                         code: int = 2) -> None:
+def assert_clean_failure(
+    proc: subprocess.CompletedProcess[str], dest: Path, *fragments: str, code: int = 2
+) -> None:
     assert proc.returncode == code, proc.stderr
     assert proc.stderr.startswith("runcoach: error: "), proc.stderr
     assert proc.stderr.count("\n") == 1, proc.stderr
@@ -46,11 +47,14 @@ def assert_clean_failure(proc: subprocess.CompletedProcess[str], dest: Path, *fr
     assert names(dest.parent) == [dest.name]
 
 
-@pytest.mark.parametrize(("limit", "stage"), [
-    (0, "the header"),
-    (44 + 1000, "the first block"),
-    (44 + 2 * 16384 + 10, "the second block"),
-])
+@pytest.mark.parametrize(
+    ("limit", "stage"),
+    [
+        (0, "the header"),
+        (44 + 1000, "the first block"),
+        (44 + 2 * 16384 + 10, "the second block"),
+    ],
+)
 def test_file_size_limit_at_each_stage_of_the_write(runcoach_exe, tmp_path, limit, stage):
     dest = tmp_path / "run.wav"
     dest.write_bytes(OLD)
@@ -60,8 +64,14 @@ def test_file_size_limit_at_each_stage_of_the_write(runcoach_exe, tmp_path, limi
 
     # Without coverage measurement in the child: its data file would hit the limit too.
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
-    proc = subprocess.run(render_args(runcoach_exe, dest), capture_output=True, text=True,
-                          timeout=60, preexec_fn=limited, env=env)
+    proc = subprocess.run(
+        render_args(runcoach_exe, dest),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limited,
+        env=env,
+    )
     assert_clean_failure(proc, dest, str(dest), "file size limit")
 
 
@@ -82,8 +92,10 @@ def read_only_folder(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "ro"
     folder.mkdir()
     (folder / "run.wav").write_bytes(OLD)
-    steps = [["mount", "--bind", str(folder), str(folder)],
-             ["mount", "-o", "remount,bind,ro", str(folder)]]
+    steps = [
+        ["mount", "--bind", str(folder), str(folder)],
+        ["mount", "-o", "remount,bind,ro", str(folder)],
+    ]
     for i, step in enumerate(steps):
         done = subprocess.run(step, capture_output=True, text=True)
         if done.returncode != 0:
@@ -98,8 +110,9 @@ def read_only_folder(tmp_path: Path) -> Iterator[Path]:
 
 def test_read_only_file_system(runcoach_exe, read_only_folder):
     dest = read_only_folder / "run.wav"
-    proc = subprocess.run(render_args(runcoach_exe, dest), capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        render_args(runcoach_exe, dest), capture_output=True, text=True, timeout=60
+    )
     assert_clean_failure(proc, dest, str(dest), "read-only")
 
 
@@ -123,8 +136,9 @@ def immutable_folder(tmp_path: Path) -> Iterator[Path]:
 
 def test_immutable_folder_even_for_root(runcoach_exe, immutable_folder):
     dest = immutable_folder / "run.wav"
-    proc = subprocess.run(render_args(runcoach_exe, dest), capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        render_args(runcoach_exe, dest), capture_output=True, text=True, timeout=60
+    )
     assert_clean_failure(proc, dest, str(dest), "cannot write in")
 
 
@@ -202,8 +216,9 @@ def test_file_name_too_long_for_the_file_system(runcoach_exe, tmp_path):
     dest = tmp_path / "run.wav"
     dest.write_bytes(OLD)
     long_name = tmp_path / ("a" * 300 + ".wav")
-    proc = subprocess.run(render_args(runcoach_exe, long_name), capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        render_args(runcoach_exe, long_name), capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and "bug" not in proc.stderr, proc.stderr
     assert "too long" in proc.stderr.lower()
@@ -211,13 +226,29 @@ def test_file_name_too_long_for_the_file_system(runcoach_exe, tmp_path):
 
 
 def _start_long_render(exe: str, dest: Path, *extra: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([exe, "render", "--spm", "170", "--duration", "12h", "-r", "22050",
-                             "-o", str(dest), *extra], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            exe,
+            "render",
+            "--spm",
+            "170",
+            "--duration",
+            "12h",
+            "-r",
+            "22050",
+            "-o",
+            str(dest),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if any(p.name.endswith(".part") and p.stat().st_size > 1_000_000
-               for p in dest.parent.iterdir()):
+        if any(
+            p.name.endswith(".part") and p.stat().st_size > 1_000_000 for p in dest.parent.iterdir()
+        ):
             return proc
         if proc.poll() is not None:
             pytest.fail(f"render ended before it could be interrupted: {proc.stderr.read()}")
@@ -228,8 +259,7 @@ def _start_long_render(exe: str, dest: Path, *extra: str) -> subprocess.Popen[st
 
 @pytest.mark.parametrize("first", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 @pytest.mark.parametrize("old_file", [True, False])
-def test_more_signals_during_the_clean_up_change_nothing(runcoach_exe, tmp_path, first,
-                                                         old_file):
+def test_more_signals_during_the_clean_up_change_nothing(runcoach_exe, tmp_path, first, old_file):
     """A first stop signal, then a burst more (an impatient Ctrl-C, a supervisor's SIGTERM):
     the clean-up the first one started still finishes, and one line says so."""
     dest = tmp_path / "long.wav"

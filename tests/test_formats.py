@@ -53,8 +53,8 @@ def riff_chunks(path: Path) -> dict[bytes, bytes]:
     chunks = {}
     pos = 12
     while pos < len(data):
-        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
-        payload = data[pos + 8:pos + 8 + size]
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        payload = data[pos + 8 : pos + 8 + size]
         chunks[cid + payload[:4] if cid == b"LIST" else cid] = payload
         pos += 8 + size + (size & 1)
     assert pos == len(data)
@@ -70,16 +70,16 @@ def test_wav_keeps_the_canonical_header_and_adds_cue_labels(rendered):
     chunks = riff_chunks(path)
     cue = chunks[b"cue "]
     count = struct.unpack("<I", cue[:4])[0]
-    starts = [struct.unpack("<II4sIII", cue[4 + 24 * i: 28 + 24 * i])[1] for i in range(count)]
+    starts = [struct.unpack("<II4sIII", cue[4 + 24 * i : 28 + 24 * i])[1] for i in range(count)]
     session = resolve(PLAN, rate=RATE)
     assert starts == [seg.start_frame for seg in session.segments()]
     adtl = chunks[b"LISTadtl"]
     labels = []
     pos = 4
     while pos < len(adtl):
-        cid, size = adtl[pos:pos + 4], struct.unpack("<I", adtl[pos + 4:pos + 8])[0]
+        cid, size = adtl[pos : pos + 4], struct.unpack("<I", adtl[pos + 4 : pos + 8])[0]
         if cid == b"labl":
-            labels.append(adtl[pos + 12:pos + 8 + size].rstrip(b"\0").decode())
+            labels.append(adtl[pos + 12 : pos + 8 + size].rstrip(b"\0").decode())
         pos += 8 + size + (size & 1)
     assert labels == TITLES
     info = chunks[b"LISTINFO"]
@@ -101,9 +101,12 @@ def test_lossy_files_decode_to_the_exact_length_and_stay_in_time(rendered, fmt):
     assert len(lossy) == TOTAL  # MP3: the LAME Info frame trims encoder delay and padding
     # Gapless: the decoded audio lines up with the WAV at lag 0 (not shifted by the encoder).
     a, b = wav[: 5 * RATE], lossy[: 5 * RATE]
-    lags = {lag: float(np.dot(a[max(0, -lag): len(a) - max(0, lag)],
-                              b[max(0, lag): len(b) - max(0, -lag)]))
-            for lag in range(-3, 4)}
+    lags = {
+        lag: float(
+            np.dot(a[max(0, -lag) : len(a) - max(0, lag)], b[max(0, lag) : len(b) - max(0, -lag)])
+        )
+        for lag in range(-3, 4)
+    }
     assert max(lags, key=lags.__getitem__) == 0
     assert np.corrcoef(a, b)[0, 1] > 0.95
 
@@ -133,8 +136,9 @@ def test_mp3_tags_and_chapters_with_mutagen(rendered):
     chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
     assert [str(c.sub_frames["TIT2"]) for c in chaps] == TITLES
     session = resolve(PLAN, rate=RATE)
-    assert [c.start_time for c in chaps] == [round(s.start_seconds * 1000)
-                                             for s in session.segments()]
+    assert [c.start_time for c in chaps] == [
+        round(s.start_seconds * 1000) for s in session.segments()
+    ]
     (toc,) = tags.getall("CTOC")
     assert toc.child_element_ids == [c.element_id for c in chaps]
 
@@ -151,13 +155,26 @@ def test_vorbis_chapters_and_tags_with_mutagen(rendered, fmt):
     assert [audio[f"CHAPTER0{i}NAME"][0] for i in (1, 2, 3)] == TITLES
 
 
-@pytest.mark.skipif(shutil.which("ffprobe") is None,
-                    reason="ffprobe not installed (apt-get install ffmpeg)")
+@pytest.mark.skipif(
+    shutil.which("ffprobe") is None, reason="ffprobe not installed (apt-get install ffmpeg)"
+)
 @pytest.mark.parametrize("fmt", ["wav", "flac", "ogg", "mp3", "m4a"])
 def test_ffprobe_reads_chapters_and_title(rendered, fmt):
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of",
-                          "json", str(rendered[fmt])], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_chapters",
+            "-show_format",
+            "-of",
+            "json",
+            str(rendered[fmt]),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     info = json.loads(out.stdout)
     titles = [c["tags"]["title"] for c in info["chapters"]]
     assert titles == TITLES
@@ -165,8 +182,12 @@ def test_ffprobe_reads_chapters_and_title(rendered, fmt):
     assert starts == pytest.approx([0.0, 12.0, 27.0], abs=0.002)
     tags = {k.lower(): v for k, v in info["format"].get("tags", {}).items()}
     if fmt == "ogg":  # Ogg keeps its comments on the stream
-        probe = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json",
-                                str(rendered[fmt])], capture_output=True, text=True, check=True)
+        probe = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(rendered[fmt])],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         tags = {k.lower(): v for k, v in json.loads(probe.stdout)["streams"][0]["tags"].items()}
     assert tags["title"] == "Format check · 170 spm"
 
@@ -179,13 +200,16 @@ def test_format_option_overrides_the_ending_and_bitrate_changes_size(tmp_path):
     assert soundfile.info(str(small.path)).format == "MP3"
 
 
-@pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"fmt": "wav", "bitrate": 128}, "--bitrate applies"),
-    ({"fmt": "mp3", "bitrate": 100}, "one of"),
-    ({"fmt": "ogg", "quality": 11}, "0 to 10"),
-    ({"fmt": "flac", "quality": 3}, "--quality applies"),
-    ({"fmt": "aiff"}, "--format"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"fmt": "wav", "bitrate": 128}, "--bitrate applies"),
+        ({"fmt": "mp3", "bitrate": 100}, "one of"),
+        ({"fmt": "ogg", "quality": 11}, "0 to 10"),
+        ({"fmt": "flac", "quality": 3}, "--quality applies"),
+        ({"fmt": "aiff"}, "--format"),
+    ],
+)
 def test_impossible_encodings_are_refused(tmp_path, kwargs, fragment):
     session = resolve(PLAN, rate=RATE)
     with pytest.raises(OptionError, match=fragment):
@@ -211,8 +235,9 @@ def test_interrupted_encode_leaves_nothing(tmp_path, fmt):
             yield block
 
     with pytest.raises(KeyboardInterrupt):
-        write_audio(dest, stopping(), fmt=fmt, rate=RATE, channels=1,
-                    total_frames=session.total_frames)
+        write_audio(
+            dest, stopping(), fmt=fmt, rate=RATE, channels=1, total_frames=session.total_frames
+        )
     assert dest.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == [f"x.{fmt}"]
 
@@ -222,17 +247,26 @@ def test_short_stream_is_an_error_not_a_truncated_file(tmp_path):
         yield np.zeros((1000, 1), dtype=np.float32)
 
     with pytest.raises(ValueError, match="announced"):
-        write_audio(tmp_path / "x.flac", short(), fmt="flac", rate=8000, channels=1,
-                    total_frames=5000)
+        write_audio(
+            tmp_path / "x.flac", short(), fmt="flac", rate=8000, channels=1, total_frames=5000
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_stereo_mp3_and_many_chapters(tmp_path):
     chapters = [Chapter(i * 800, (i + 1) * 800, f"Part {i}") for i in range(150)]
     data = np.zeros((120_000, 2), dtype=np.float32)
-    write_audio(tmp_path / "x.mp3", iter([data]), fmt="mp3", rate=8000, channels=2,
-                total_frames=120_000, tags=Tags(title="T", album="A", track="3"),
-                chapters=chapters, bitrate=64)
+    write_audio(
+        tmp_path / "x.mp3",
+        iter([data]),
+        fmt="mp3",
+        rate=8000,
+        channels=2,
+        total_frames=120_000,
+        tags=Tags(title="T", album="A", track="3"),
+        chapters=chapters,
+        bitrate=64,
+    )
     from mutagen.mp3 import MP3
 
     audio = MP3(tmp_path / "x.mp3")
@@ -250,19 +284,32 @@ def test_unwritable_destination(tmp_path):
 @pytest.mark.slow  # two 27-minute renders: about 12 s, most of it LAME
 def test_cli_renders_each_format(runcoach_exe, tmp_path):
     for fmt in ("flac", "mp3"):
-        out = subprocess.run([runcoach_exe, "render", "-p", "intervals", "-r", "22050", "-o",
-                              f"i.{fmt}"], cwd=tmp_path, capture_output=True, text=True,
-                             timeout=300)
+        out = subprocess.run(
+            [runcoach_exe, "render", "-p", "intervals", "-r", "22050", "-o", f"i.{fmt}"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert out.returncode == 0, out.stderr
         assert out.stderr == ""  # nothing from FFmpeg or LAME
         info = soundfile.info(str(tmp_path / f"i.{fmt}"))
         assert info.frames == 27 * 60 * 22050
-    out = subprocess.run([runcoach_exe, "render", "-p", "intervals", "-o", "i.xyz"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [runcoach_exe, "render", "-p", "intervals", "-o", "i.xyz"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "--format" in out.stderr
-    out = subprocess.run([runcoach_exe, "render", "-p", "intervals", "-o", "i.wav",
-                          "--bitrate", "128"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [runcoach_exe, "render", "-p", "intervals", "-o", "i.wav", "--bitrate", "128"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "--bitrate applies to mp3 and m4a" in out.stderr
 
 
@@ -274,9 +321,12 @@ LAME_DELAY = 576  # LAME's encoder delay in frames (its Info tag says so; the de
 
 def lag_of_best_match(a: np.ndarray, b: np.ndarray, reach: int = 3) -> int:
     """The shift of ``b`` against ``a`` (in frames, within ``reach``) that matches best."""
-    scores = {lag: float(np.dot(a[max(0, -lag): len(a) - max(0, lag)],
-                                b[max(0, lag): len(b) - max(0, -lag)]))
-              for lag in range(-reach, reach + 1)}
+    scores = {
+        lag: float(
+            np.dot(a[max(0, -lag) : len(a) - max(0, lag)], b[max(0, lag) : len(b) - max(0, -lag)])
+        )
+        for lag in range(-reach, reach + 1)
+    }
     return max(scores, key=scores.__getitem__)
 
 
@@ -295,11 +345,24 @@ def frames_at_phase(rate: int, phase: int) -> int:
     return base + (phase - base - LAME_DELAY) % size
 
 
-@pytest.mark.parametrize(("rate", "channels", "phase"), [
-    (44100, 1, 0), (44100, 1, 1), (44100, 1, 577), (44100, 1, 600), (44100, 1, 623),
-    (44100, 1, 624), (44100, 2, 1151), (48000, 2, 590),
-    (22050, 1, 0), (22050, 2, 8), (22050, 1, 40), (22050, 1, 575), (8000, 1, 30),
-])
+@pytest.mark.parametrize(
+    ("rate", "channels", "phase"),
+    [
+        (44100, 1, 0),
+        (44100, 1, 1),
+        (44100, 1, 577),
+        (44100, 1, 600),
+        (44100, 1, 623),
+        (44100, 1, 624),
+        (44100, 2, 1151),
+        (48000, 2, 590),
+        (22050, 1, 0),
+        (22050, 2, 8),
+        (22050, 1, 40),
+        (22050, 1, 575),
+        (8000, 1, 30),
+    ],
+)
 def test_mp3_decodes_to_the_exact_length_at_every_frame_phase(tmp_path, rate, channels, phase):
     # Phases 577-623 (1-47 at 576 frames a frame) are where LAME flushes a frame of pure
     # padding after the last real one: FFmpeg's muxer alone would write too short a padding.
@@ -326,9 +389,9 @@ def id3_frames(raw: bytes) -> list[tuple[bytes, bytes]]:
     assert raw[:3] == b"ID3" and raw[3] == 3  # version 2.3
     size = sum(b << (7 * (3 - i)) for i, b in enumerate(raw[6:10]))
     frames, pos = [], 10
-    while pos + 10 <= 10 + size and raw[pos:pos + 4] != b"\0\0\0\0":
-        length = struct.unpack(">I", raw[pos + 4:pos + 8])[0]
-        frames.append((raw[pos:pos + 4], raw[pos + 10:pos + 10 + length]))
+    while pos + 10 <= 10 + size and raw[pos : pos + 4] != b"\0\0\0\0":
+        length = struct.unpack(">I", raw[pos + 4 : pos + 8])[0]
+        frames.append((raw[pos : pos + 4], raw[pos + 10 : pos + 10 + length]))
         pos += 10 + length
     return frames
 
@@ -346,13 +409,14 @@ def test_mp3_tag_is_id3v23_with_the_chapters_in_time_order_in_the_file(rendered)
     session = resolve(PLAN, rate=RATE)
     assert [(c[1], c[2]) for c in chapters] == [
         (round(s.start_seconds * 1000), round((s.start_seconds + s.duration_seconds) * 1000))
-        for s in session.segments()]
+        for s in session.segments()
+    ]
     for (_, _, _, sub), title in zip(chapters, TITLES, strict=True):
         assert title.encode() in sub  # each chapter's TIT2 names its segment
     toc = dict(frames)[b"CTOC"]
     element, rest = toc.split(b"\0", 1)
     assert rest[1] == len(chapters)  # the entry count
-    assert rest[2:].split(b"\0")[:len(chapters)] == [c[0].encode() for c in chapters]
+    assert rest[2:].split(b"\0")[: len(chapters)] == [c[0].encode() for c in chapters]
 
 
 def test_mp3_info_frame_is_lames_cbr_tag(rendered, tmp_path):
@@ -393,9 +457,16 @@ def test_mp3_vbr_is_one_setting_and_bitrate_still_gives_cbr(tmp_path, monkeypatc
 def test_more_chapters_than_an_id3_table_of_contents_holds(tmp_path):
     # CTOC counts its entries in one byte: 300 chapters get none rather than a wrong table.
     chapters = [Chapter(i * 400, (i + 1) * 400, f"Part {i}") for i in range(300)]
-    write_audio(tmp_path / "x.mp3", iter([np.zeros((120_000, 1), np.float32)]), fmt="mp3",
-                rate=8000, channels=1, total_frames=120_000, tags=Tags(title="T"),
-                chapters=chapters)
+    write_audio(
+        tmp_path / "x.mp3",
+        iter([np.zeros((120_000, 1), np.float32)]),
+        fmt="mp3",
+        rate=8000,
+        channels=1,
+        total_frames=120_000,
+        tags=Tags(title="T"),
+        chapters=chapters,
+    )
     from mutagen.mp3 import MP3
 
     tags = MP3(tmp_path / "x.mp3").tags
@@ -411,8 +482,14 @@ def test_an_ffmpeg_error_is_one_output_error_naming_the_file(tmp_path, monkeypat
     monkeypatch.setattr(codecs, "check_encoding", lambda *args, **kwargs: None)
     dest = tmp_path / "x.mp3"
     with pytest.raises(OutputError) as err:
-        write_audio(dest, iter([np.zeros((960, 1), np.float32)]), fmt="mp3", rate=96000,
-                    channels=1, total_frames=960)
+        write_audio(
+            dest,
+            iter([np.zeros((960, 1), np.float32)]),
+            fmt="mp3",
+            rate=96000,
+            channels=1,
+            total_frames=960,
+        )
     message = str(err.value)
     assert message.startswith(f"{dest}: cannot encode MP3: ") and "96000" in message
     assert "\n" not in message
@@ -429,12 +506,19 @@ def test_mp3_past_a_file_size_limit_leaves_the_old_file(runcoach_exe, tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
-    out = subprocess.run([runcoach_exe, "render", "--duration", "1m", "-r", "8000",
-                          "--no-voice", "-o", str(dest)], capture_output=True, text=True,
-                         timeout=60, preexec_fn=limited, env=env)
+    out = subprocess.run(
+        [runcoach_exe, "render", "--duration", "1m", "-r", "8000", "--no-voice", "-o", str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limited,
+        env=env,
+    )
     assert out.returncode == 2, out.stderr
-    assert out.stderr == (f"runcoach: error: {dest}: cannot write: the file is larger than "
-                          "allowed (file size limit); nothing was written\n")
+    assert out.stderr == (
+        f"runcoach: error: {dest}: cannot write: the file is larger than "
+        "allowed (file size limit); nothing was written\n"
+    )
     assert dest.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["run.mp3"]
 
@@ -449,19 +533,38 @@ def _no_tmpfs() -> str | None:
 def test_mp3_on_a_full_disk_leaves_the_old_file(runcoach_exe, tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
         dest = disk / "run.mp3"
         dest.write_bytes(b"old")
-        out = subprocess.run([runcoach_exe, "render", "--duration", "1m", "-r", "22050",
-                              "--no-voice", "--bitrate", "128", "-o", str(dest)],
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [
+                runcoach_exe,
+                "render",
+                "--duration",
+                "1m",
+                "-r",
+                "22050",
+                "--no-voice",
+                "--bitrate",
+                "128",
+                "-o",
+                str(dest),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 2, out.stderr
-        assert out.stderr == (f"runcoach: error: {dest}: cannot write: the disk is full; "
-                              "nothing was written\n")
+        assert out.stderr == (
+            f"runcoach: error: {dest}: cannot write: the disk is full; nothing was written\n"
+        )
         assert dest.read_bytes() == b"old"
         assert [p.name for p in disk.iterdir()] == ["run.mp3"]
     finally:
@@ -469,8 +572,24 @@ def test_mp3_on_a_full_disk_leaves_the_old_file(runcoach_exe, tmp_path):
 
 
 def test_cli_mp3_is_exact_and_quiet(runcoach_exe, tmp_path):
-    out = subprocess.run([runcoach_exe, "render", "--duration", "1m", "-r", "22050",
-                          "--no-voice", "--bitrate", "64", "-o", "q.mp3"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [
+            runcoach_exe,
+            "render",
+            "--duration",
+            "1m",
+            "-r",
+            "22050",
+            "--no-voice",
+            "--bitrate",
+            "64",
+            "-o",
+            "q.mp3",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and out.stderr == "", out.stderr
     assert soundfile.info(str(tmp_path / "q.mp3")).frames == 60 * 22050

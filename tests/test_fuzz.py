@@ -51,7 +51,12 @@ def duration(draw: st.DrawFn) -> tuple[str, Fraction]:
     """A duration as a runner writes it, and its exact seconds."""
     seconds = draw(st.integers(1, 400))
     minutes, secs = divmod(seconds, 60)
-    forms = [f"{seconds}s", f"{seconds} sec", f"{minutes}:{secs:02d}", f"0:{minutes:02d}:{secs:02d}"]
+    forms = [
+        f"{seconds}s",
+        f"{seconds} sec",
+        f"{minutes}:{secs:02d}",
+        f"0:{minutes:02d}:{secs:02d}",
+    ]
     if secs == 0:
         forms += [f"{minutes}m", f"{minutes} min"]
     if minutes:
@@ -153,7 +158,9 @@ def _resolve(meaning: tuple[str, Fraction], base: Fraction) -> Fraction:
     return base * value / 100
 
 
-def expected_segments(tree: list[Any], base: Fraction) -> list[tuple[Fraction, Fraction, Fraction, int]]:
+def expected_segments(
+    tree: list[Any], base: Fraction
+) -> list[tuple[Fraction, Fraction, Fraction, int]]:
     """(s0, s1, seconds, step count) of each expanded segment, by the format's rules."""
     out = []
     for meaning in _expand(tree):
@@ -184,7 +191,8 @@ def ramp_frame(k: int, s0: Fraction, s1: Fraction, seconds: Fraction, rate: int)
     if s0 == s1:
         return round(Fraction(k * 60 * rate) / s0)
     a = (Decimal(s1.numerator) / s1.denominator - Decimal(s0.numerator) / s0.denominator) / (
-        2 * Decimal(seconds.numerator) / seconds.denominator)
+        2 * Decimal(seconds.numerator) / seconds.denominator
+    )
     b = Decimal(s0.numerator) / s0.denominator
     t = (-b + (b * b + 4 * a * 60 * k).sqrt()) / (2 * a)
     return int((t * rate).to_integral_value(ROUND_HALF_EVEN))
@@ -248,11 +256,43 @@ def test_short_plans_render_to_their_declared_length(generated, stereo, block_fr
 # --- broken plans ------------------------------------------------------------------------------
 
 BAD_VALUES: dict[str, list[Any]] = {
-    "spm": [0, 59, 241, 1000, -170, "fast", "170 spm", "+", "%", "1e3", "+200", "-100", "300%",
-            [], [170], [1, 2, 3],
-            {"a": 1}, True, ["+5", "x"], [[170], 170]],
-    "duration": ["0s", "-1m", "abc", 0, "25h", "1m1h", "90", True, [], {"m": 1}, "1:60:00",
-                 "s", "1.s"],
+    "spm": [
+        0,
+        59,
+        241,
+        1000,
+        -170,
+        "fast",
+        "170 spm",
+        "+",
+        "%",
+        "1e3",
+        "+200",
+        "-100",
+        "300%",
+        [],
+        [170],
+        [1, 2, 3],
+        {"a": 1},
+        True,
+        ["+5", "x"],
+        [[170], 170],
+    ],
+    "duration": [
+        "0s",
+        "-1m",
+        "abc",
+        0,
+        "25h",
+        "1m1h",
+        "90",
+        True,
+        [],
+        {"m": 1},
+        "1:60:00",
+        "s",
+        "1.s",
+    ],
     "steps": [0, -1, 1.5, "many", True, [], "1e3", 10**9, "12 steps"],
     "breath": ["0:4", "4:0", "17:1", "4", "a:b", 5, "4:6:2", [], "-1:2"],
     "sound": ["gong", 3, [], "click", {"x": 1}],
@@ -269,7 +309,9 @@ TOP_BAD: dict[str, list[Any]] = {
 REPEAT_BAD = [0, -1, "x", 1.5, 10**9, [], True]
 
 
-def _segment_paths(segments: list[Any], prefix: str = "segments") -> list[tuple[str, dict[str, Any]]]:
+def _segment_paths(
+    segments: list[Any], prefix: str = "segments"
+) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for i, item in enumerate(segments):
         path = f"{prefix}[{i}]"
@@ -284,8 +326,19 @@ def broken(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     """A valid plan with one thing broken, and the field path the error must name."""
     mapping, _, _ = draw(plan())
     places = _segment_paths(mapping["segments"])
-    how = draw(st.sampled_from(["segment value", "top value", "unknown key", "both", "neither",
-                                "repeat", "top unknown key"]))
+    how = draw(
+        st.sampled_from(
+            [
+                "segment value",
+                "top value",
+                "unknown key",
+                "both",
+                "neither",
+                "repeat",
+                "top unknown key",
+            ]
+        )
+    )
     path, item = draw(st.sampled_from(places))
     key_text = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)
     if how == "top value":
@@ -305,8 +358,11 @@ def broken(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
             item[key] = "x"
             return mapping, f"{path}.{key}"
         # Break the first plain segment inside instead.
-        path, item = next((p, i) for p, i in _segment_paths(item["segments"], f"{path}.segments")
-                          if "repeat" not in i)
+        path, item = next(
+            (p, i)
+            for p, i in _segment_paths(item["segments"], f"{path}.segments")
+            if "repeat" not in i
+        )
     if how == "unknown key":
         key = draw(key_text.filter(lambda k: k not in SEGMENT_KEYS | {"repeat"}))
         item[key] = "x"
@@ -354,7 +410,7 @@ def test_truncated_and_corrupted_plan_text_fails_only_with_plan_errors(generated
         text = text[: data.draw(st.integers(0, len(text)))]
     elif how == "flip":
         at = data.draw(st.integers(0, len(text) - 1))
-        text = text[:at] + bytes([data.draw(st.integers(0, 255))]) + text[at + 1:]
+        text = text[:at] + bytes([data.draw(st.integers(0, 255))]) + text[at + 1 :]
     elif how == "insert":
         at = data.draw(st.integers(0, len(text)))
         text = text[:at] + data.draw(st.binary(min_size=1, max_size=8)) + text[at:]

@@ -12,8 +12,8 @@ import hashlib
 
 import pytest
 
-from runcoach.mix.levels import MixOptions
 from runcoach.mix.blocks import blocks
+from runcoach.mix.levels import MixOptions
 from runcoach.mix.pcm import to_pcm16
 from runcoach.plans import parse_plan
 from runcoach.timeline import resolve

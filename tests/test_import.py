@@ -39,14 +39,32 @@ def invoke(runner: CliRunner, *args: str) -> Any:
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-def fit_file(steps: list[dict[str, Any]], *, name: str = "Example", sport: str = "running",
-             description: str | None = None, kind: str = "workout") -> bytes:
+def fit_file(
+    steps: list[dict[str, Any]],
+    *,
+    name: str = "Example",
+    sport: str = "running",
+    description: str | None = None,
+    kind: str = "workout",
+) -> bytes:
     """A FIT workout written with Garmin's encoder (``message_index`` numbered here)."""
     encoder = Encoder()
-    encoder.write_mesg({"mesg_num": MESG["FILE_ID"], "type": kind, "manufacturer": "dynastream",
-                        "product": 0, "serial_number": 1234, "time_created": 621_000_000})
-    workout = {"mesg_num": MESG["WORKOUT"], "sport": sport, "wkt_name": name,
-               "num_valid_steps": len(steps)}
+    encoder.write_mesg(
+        {
+            "mesg_num": MESG["FILE_ID"],
+            "type": kind,
+            "manufacturer": "dynastream",
+            "product": 0,
+            "serial_number": 1234,
+            "time_created": 621_000_000,
+        }
+    )
+    workout = {
+        "mesg_num": MESG["WORKOUT"],
+        "sport": sport,
+        "wkt_name": name,
+        "num_valid_steps": len(steps),
+    }
     if description:
         workout["wkt_description"] = description
     encoder.write_mesg(workout)
@@ -55,10 +73,23 @@ def fit_file(steps: list[dict[str, Any]], *, name: str = "Example", sport: str =
     return bytes(encoder.close())
 
 
-def step(name: str, kind: str, value: int | None, target: str = "open", zone: int = 0,
-         low: int | None = None, high: int | None = None, intensity: str = "active") -> dict[str, Any]:
-    out: dict[str, Any] = {"wkt_step_name": name, "duration_type": kind, "target_type": target,
-                           "target_value": zone, "intensity": intensity}
+def step(
+    name: str,
+    kind: str,
+    value: int | None,
+    target: str = "open",
+    zone: int = 0,
+    low: int | None = None,
+    high: int | None = None,
+    intensity: str = "active",
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "wkt_step_name": name,
+        "duration_type": kind,
+        "target_type": target,
+        "target_value": zone,
+        "intensity": intensity,
+    }
     if value is not None:
         out["duration_value"] = value
     if low is not None:
@@ -73,6 +104,7 @@ def repeat(start: int, times: int, kind: str = "repeat_until_steps_cmplt") -> di
 
 def shape(items: tuple[Segment | Repeat, ...]) -> list[Any]:
     """A plan's segments as plain data: (name, seconds, spm) and (times, [...])."""
+
     def spm(value: Any) -> Any:
         if value is None:
             return None
@@ -81,8 +113,10 @@ def shape(items: tuple[Segment | Repeat, ...]) -> list[Any]:
             return value.value
         return tuple(spm(v) for v in value)
 
-    return [(i.times, shape(i.segments)) if isinstance(i, Repeat)
-            else (i.name, i.duration, spm(i.spm)) for i in items]
+    return [
+        (i.times, shape(i.segments)) if isinstance(i, Repeat) else (i.name, i.duration, spm(i.spm))
+        for i in items
+    ]
 
 
 def imported(runner: CliRunner, path: Path, *args: str) -> tuple[Plan, str, list[str]]:
@@ -149,14 +183,20 @@ def test_fit_distance_without_pace_is_refused_clearly(runner, tmp_path):
 
 def test_fit_custom_targets_keep_cadence_and_note_the_rest(runner, tmp_path):
     path = tmp_path / "custom.fit"
-    path.write_bytes(fit_file([
-        step("Warm up", "time", 600_000, "heart_rate", low=50, high=60, intensity="warmup"),
-        step("Tempo", "time", 1_200_000, "power", low=1300, high=1310),
-        step("Cadence", "time", 300_000, "cadence", low=85, high=85),  # strides: 170 spm
-        step("Cadence range", "time", 240_000, "cadence", low=80, high=84),  # middle: 164 spm
-        step("Pace", "time", 120_000, "speed", low=3333, high=3704),  # mm/s
-        step("Easy", "time", 180_000, "heart_rate", low=235, high=255, intensity="rest"),
-    ]))
+    path.write_bytes(
+        fit_file(
+            [
+                step("Warm up", "time", 600_000, "heart_rate", low=50, high=60, intensity="warmup"),
+                step("Tempo", "time", 1_200_000, "power", low=1300, high=1310),
+                step("Cadence", "time", 300_000, "cadence", low=85, high=85),  # strides: 170 spm
+                step(
+                    "Cadence range", "time", 240_000, "cadence", low=80, high=84
+                ),  # middle: 164 spm
+                step("Pace", "time", 120_000, "speed", low=3333, high=3704),  # mm/s
+                step("Easy", "time", 180_000, "heart_rate", low=235, high=255, intensity="rest"),
+            ]
+        )
+    )
     plan, text, warnings = imported(runner, path, "--spm", "165", "--name", "Custom targets")
     assert plan.name == "Custom targets" and plan.spm == 165
     assert shape(plan.segments) == [
@@ -176,31 +216,49 @@ def test_fit_custom_targets_keep_cadence_and_note_the_rest(runner, tmp_path):
 
 def test_fit_repeat_until_a_heart_rate_is_played_once(runner, tmp_path):
     path = tmp_path / "greater.fit"
-    steps = [*SDK_REPEAT_STEPS[:3], repeat(1, 180, "repeat_until_hr_greater_than"),
-             *SDK_REPEAT_STEPS[4:]]
+    steps = [
+        *SDK_REPEAT_STEPS[:3],
+        repeat(1, 180, "repeat_until_hr_greater_than"),
+        *SDK_REPEAT_STEPS[4:],
+    ]
     path.write_bytes(fit_file(steps))
     plan, _, warnings = imported(runner, path, "--pace", "5:00")
-    assert shape(plan.segments) == [("_A_", M(60), None), ("B1_", M(150), None),
-                                    ("B2_", M(150), None), ("_C_", M(300), None)]
+    assert shape(plan.segments) == [
+        ("_A_", M(60), None),
+        ("B1_", M(150), None),
+        ("B2_", M(150), None),
+        ("_C_", M(300), None),
+    ]
     assert any("played once (step 4)" in w for w in warnings)
 
 
 def test_fit_open_steps_nested_repeats_and_cadence_in_steps(runner, tmp_path):
     path = tmp_path / "nested.fit"
-    path.write_bytes(fit_file([
-        step("Warm-up", "open", None, intensity="warmup"),
-        step("Fast", "time", 30_000, "cadence", low=180, high=180),  # > 120: steps per minute
-        step("Float", "time", 60_000, intensity="rest"),
-        repeat(1, 4),
-        step("Between sets", "time", 120_000, "cadence", low=150, high=150),
-        repeat(1, 2),
-        step("Cool-down walk", "time", 300_000),
-    ]))
+    path.write_bytes(
+        fit_file(
+            [
+                step("Warm-up", "open", None, intensity="warmup"),
+                step(
+                    "Fast", "time", 30_000, "cadence", low=180, high=180
+                ),  # > 120: steps per minute
+                step("Float", "time", 60_000, intensity="rest"),
+                repeat(1, 4),
+                step("Between sets", "time", 120_000, "cadence", low=150, high=150),
+                repeat(1, 2),
+                step("Cool-down walk", "time", 300_000),
+            ]
+        )
+    )
     plan, text, warnings = imported(runner, path)
     assert shape(plan.segments) == [
         ("Warm-up", M(300), None),
-        (2, [(4, [("Fast", M(30), M(180)), ("Float", M(60), M(115))]),
-             ("Between sets", M(120), M(150))]),
+        (
+            2,
+            [
+                (4, [("Fast", M(30), M(180)), ("Float", M(60), M(115))]),
+                ("Between sets", M(120), M(150)),
+            ],
+        ),
         ("Cool-down walk", M(300), M(115)),
     ]
     assert any("read as steps per minute" in w for w in warnings)
@@ -210,11 +268,21 @@ def test_fit_open_steps_nested_repeats_and_cadence_in_steps(runner, tmp_path):
 
 def test_fit_fields_of_odd_types_do_not_break_the_import(runner, tmp_path):
     path = tmp_path / "arrays.fit"
-    path.write_bytes(fit_file([{
-        "wkt_step_name": ["Run", "again"], "duration_type": "time", "duration_value": [90_000, 1],
-        "target_type": "cadence", "target_value": [0, 1],
-        "custom_target_value_low": [85, 1], "custom_target_value_high": [85, 1],
-    }]))
+    path.write_bytes(
+        fit_file(
+            [
+                {
+                    "wkt_step_name": ["Run", "again"],
+                    "duration_type": "time",
+                    "duration_value": [90_000, 1],
+                    "target_type": "cadence",
+                    "target_value": [0, 1],
+                    "custom_target_value_low": [85, 1],
+                    "custom_target_value_high": [85, 1],
+                }
+            ]
+        )
+    )
     plan, _, _ = imported(runner, path)
     assert shape(plan.segments) == [("Run", M(90), M(170))]
 
@@ -338,8 +406,10 @@ def test_zwo_empty_elements_and_pace_zones(runner, tmp_path):
 
 def test_zwo_distance_workout_needs_a_pace(runner, tmp_path):
     path = tmp_path / "distance.zwo"
-    path.write_text("<workout_file><sportType>run</sportType><durationType>distance</durationType>"
-                    '<workout><SteadyState Duration="1000" Cadence="170"/></workout></workout_file>')
+    path.write_text(
+        "<workout_file><sportType>run</sportType><durationType>distance</durationType>"
+        '<workout><SteadyState Duration="1000" Cadence="170"/></workout></workout_file>'
+    )
     one_error(invoke(runner, "import", str(path)), "1000 m", "--pace")
     plan, _, _ = imported(runner, path, "--pace", "5:30")
     assert shape(plan.segments) == [("Steady", M(330), M(170))]
@@ -449,12 +519,17 @@ def test_icu_mistakes(runner, tmp_path, text, fragments):
 
 # --- hostile and broken files -----------------------------------------------------------------
 
-BOMB = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-        + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
-        .replace("&lol0;", "&lol;")
-        + ']><workout_file><name>&lol9;</name></workout_file>')
-EXTERNAL = ('<?xml version="1.0"?><!DOCTYPE w [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-            "<workout_file><name>&xxe;</name><workout/></workout_file>")
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
+    ).replace("&lol0;", "&lol;")
+    + "]><workout_file><name>&lol9;</name></workout_file>"
+)
+EXTERNAL = (
+    '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    "<workout_file><name>&xxe;</name><workout/></workout_file>"
+)
 
 
 def _zwo(body: str) -> str:
@@ -482,7 +557,10 @@ HOSTILE = {
     "negative.zwo": (_zwo('<SteadyState Duration="-30"/>'), "out of range"),
     "repeat.zwo": (_zwo('<IntervalsT Repeat="2.5" OnDuration="30" OffDuration="30"/>'), "Repeat"),
     "cadence.zwo": (_zwo('<SteadyState Duration="60" Cadence="fast"/>'), "Cadence must be"),
-    "endless.zwo": (_zwo('<IntervalsT Repeat="200000" OnDuration="30" OffDuration="30"/>'), "at most"),
+    "endless.zwo": (
+        _zwo('<IntervalsT Repeat="200000" OnDuration="30" OffDuration="30"/>'),
+        "at most",
+    ),
     "notxml.zwo": ("<workout_file><workout>", "not valid XML"),
     "other.zwo": ("<html><body/></html>", "not a Zwift workout"),
     "truncated.fit": (_truncated(), "damaged or cut short"),
@@ -511,8 +589,13 @@ def test_hostile_and_broken_files_are_one_error_line(runner, tmp_path, name):
 def test_installed_command_refuses_an_entity_bomb_in_one_line(tmp_path):
     path = tmp_path / "bomb.zwo"
     path.write_text(BOMB)
-    done = subprocess.run([EXE, "import", str(path)], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "RUNCOACH_PLANS_DIR": str(tmp_path / "none")})
+    done = subprocess.run(
+        [EXE, "import", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "RUNCOACH_PLANS_DIR": str(tmp_path / "none")},
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "refused" in done.stderr
 

@@ -25,8 +25,9 @@ from runcoach.sinks.codecs import write_audio
 from runcoach.sounds.voice import Voice, cadence_words, duration_words, espeak_path, number_words
 from runcoach.timeline import Step, events, resolve
 
-needs_espeak = pytest.mark.skipif(espeak_path() is None,
-                                  reason="espeak-ng not installed (apt-get install espeak-ng)")
+needs_espeak = pytest.mark.skipif(
+    espeak_path() is None, reason="espeak-ng not installed (apt-get install espeak-ng)"
+)
 
 PLAN = parse_plan("""
 name: Layer check
@@ -39,25 +40,50 @@ segments:
 """)
 
 
-@pytest.mark.parametrize(("n", "words"), [(0, "zero"), (7, "seven"), (15, "fifteen"),
-                                          (40, "forty"), (45, "forty-five"),
-                                          (100, "one hundred"), (170, "one hundred seventy")])
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (0, "zero"),
+        (7, "seven"),
+        (15, "fifteen"),
+        (40, "forty"),
+        (45, "forty-five"),
+        (100, "one hundred"),
+        (170, "one hundred seventy"),
+    ],
+)
 def test_number_words(n, words):
     assert number_words(n) == words
 
 
-@pytest.mark.parametrize(("spm", "words"), [(170, "one seventy"), (115, "one fifteen"),
-                                            (105, "one oh five"), (100, "one hundred"),
-                                            (90, "ninety"), (Fraction(323, 2), "one sixty-two"),
-                                            (200, "two hundred")])
+@pytest.mark.parametrize(
+    ("spm", "words"),
+    [
+        (170, "one seventy"),
+        (115, "one fifteen"),
+        (105, "one oh five"),
+        (100, "one hundred"),
+        (90, "ninety"),
+        (Fraction(323, 2), "one sixty-two"),
+        (200, "two hundred"),
+    ],
+)
 def test_cadence_words(spm, words):
     assert cadence_words(spm) == words
 
 
-@pytest.mark.parametrize(("seconds", "words"), [(120, "two minutes"), (60, "one minute"),
-                                                (90, "ninety seconds"), (30, "thirty seconds"),
-                                                (150, "two minutes thirty"),
-                                                (3600, "one hour"), (3900, "one hour five minutes")])
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (120, "two minutes"),
+        (60, "one minute"),
+        (90, "ninety seconds"),
+        (30, "thirty seconds"),
+        (150, "two minutes thirty"),
+        (3600, "one hour"),
+        (3900, "one hour five minutes"),
+    ],
+)
 def test_duration_words(seconds, words):
     assert duration_words(seconds) == words
 
@@ -81,7 +107,7 @@ def test_announcements_fall_between_breath_cues_and_never_overlap():
     assert texts[0] == "Walk, thirty seconds, one fifteen"
     # Too long for one gap between 4:6 cues at 170 spm: said in parts, one gap each.
     run = texts.index("Run")
-    assert texts[run:run + 3] == ["Run", "four minutes", "one seventy"]
+    assert texts[run : run + 3] == ["Run", "four minutes", "one seventy"]
     assert "Halfway" in texts and "One minute left" in texts
     assert any(t.endswith("minutes to go") for t in texts)
     assert texts[-1] == "Session complete. Well done"
@@ -119,13 +145,20 @@ def test_voice_layer_is_in_the_file_and_stays_under_the_ceiling(tmp_path):
     assert float(np.max(np.abs(difference))) > 0.1  # the voice is there
 
 
-def sine_file(path: Path, *, rate: int, seconds: float, channels: int, freq: float = 220.0,
-              amp: float = 0.5) -> None:
+def sine_file(
+    path: Path, *, rate: int, seconds: float, channels: int, freq: float = 220.0, amp: float = 0.5
+) -> None:
     t = np.arange(int(rate * seconds)) / rate
     y = np.repeat((amp * np.sin(2 * np.pi * freq * t))[:, None], channels, axis=1)
     if path.suffix == ".mp3":  # libsndfile's own MP3 writer drops the last half second
-        write_audio(path, iter([y.astype(np.float32)]), fmt="mp3", rate=rate,
-                    channels=channels, total_frames=len(y))
+        write_audio(
+            path,
+            iter([y.astype(np.float32)]),
+            fmt="mp3",
+            rate=rate,
+            channels=channels,
+            total_frames=len(y),
+        )
     else:
         soundfile.write(str(path), y, rate)
 
@@ -155,7 +188,7 @@ def test_music_is_looped_resampled_and_ducked_under_cues(tmp_path, ext):
         assert float(np.max(np.abs(layer[lo:hi]))) == pytest.approx(full, rel=tolerance)
     # Ducked while a breath cue sounds.
     cue = next(s for s in steps[1:] if s.breath is not None)
-    during = layer[cue.frame + 2000: cue.frame + 3000]
+    during = layer[cue.frame + 2000 : cue.frame + 3000]
     assert float(np.max(np.abs(during))) == pytest.approx(full * DUCK, rel=tolerance)
     # Dominant frequency of the music part is still 220 Hz after resampling 48 -> 22.05 kHz.
     lo, hi = quiet_spans[-1]
@@ -198,16 +231,22 @@ def test_click_and_cue_levels_are_separate_and_loudness_is_fixed():
     # Two different plans with the same sounds peak the same: the loudness is the bank's.
     other = resolve(parse_plan("segments: [{name: X, duration: 30s}]"), rate=8000)
     assert float(np.max(np.abs(np.concatenate(list(blocks(other)))))) == pytest.approx(
-        float(np.max(np.abs(normal))), rel=1e-6)
+        float(np.max(np.abs(normal))), rel=1e-6
+    )
 
 
 def test_cli_voice_without_espeak_warns_and_keeps_the_tones(runcoach_exe, tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     env = {**os.environ, "PATH": str(bin_dir)}
-    out = subprocess.run([runcoach_exe, "render", "-p", "intervals", "--voice", "-r", "8000",
-                          "-o", "v.ogg"], cwd=tmp_path, capture_output=True, text=True,
-                         env=env, timeout=300)
+    out = subprocess.run(
+        [runcoach_exe, "render", "-p", "intervals", "--voice", "-r", "8000", "-o", "v.ogg"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "espeak-ng" in out.stderr and "apt-get install espeak-ng" in out.stderr
     assert (tmp_path / "v.ogg").exists() and "with voice" not in out.stdout
@@ -217,9 +256,25 @@ def test_cli_voice_without_espeak_warns_and_keeps_the_tones(runcoach_exe, tmp_pa
 @needs_espeak
 def test_cli_voice_and_music(runcoach_exe, tmp_path):
     sine_file(tmp_path / "mix.wav", rate=44100, seconds=20, channels=2)
-    out = subprocess.run([runcoach_exe, "render", "-p", "intervals", "--voice", "--music",
-                          "mix.wav", "--announce-every", "5m", "-o", "run.mp3"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            runcoach_exe,
+            "render",
+            "-p",
+            "intervals",
+            "--voice",
+            "--music",
+            "mix.wav",
+            "--announce-every",
+            "5m",
+            "-o",
+            "run.mp3",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "with voice, with music" in out.stdout
     x, rate = soundfile.read(tmp_path / "run.mp3")
@@ -227,17 +282,25 @@ def test_cli_voice_and_music(runcoach_exe, tmp_path):
     assert float(np.max(np.abs(x))) <= 10 ** (-0.9 / 20)  # lossy coding may add a hair
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["--music", "missing.mp3"], "no such music file"),
-    (["--music", "junk.mp3"], "cannot decode"),
-    (["--announce-every", "30s"], "at least 1m"),
-    (["--voice-db", "50"], "--voice-db"),
-    (["--click-db", "-90"], "--click-db"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--music", "missing.mp3"], "no such music file"),
+        (["--music", "junk.mp3"], "cannot decode"),
+        (["--announce-every", "30s"], "at least 1m"),
+        (["--voice-db", "50"], "--voice-db"),
+        (["--click-db", "-90"], "--click-db"),
+    ],
+)
 def test_cli_layer_errors(runcoach_exe, tmp_path, args, fragment):
     (tmp_path / "junk.mp3").write_bytes(os.urandom(5000))
-    out = subprocess.run([runcoach_exe, "render", "-p", "intervals", "-o", "x.mp3", *args],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [runcoach_exe, "render", "-p", "intervals", "-o", "x.mp3", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2, out.stderr
     assert fragment in out.stderr and out.stderr.count("\n") == 1
     assert not (tmp_path / "x.mp3").exists()

@@ -19,8 +19,8 @@ from runcoach.cli.play import parse_keys
 from runcoach.errors import OptionError
 from runcoach.live.controller import Controller
 from runcoach.live.edits import LiveTimeline, start_frame_for
-from runcoach.mix.levels import MixOptions
 from runcoach.mix.blocks import blocks
+from runcoach.mix.levels import MixOptions
 from runcoach.mix.pcm import to_pcm16
 from runcoach.plans.catalogue import load_plan
 from runcoach.plans.model import Breath, Plan, Segment
@@ -33,8 +33,14 @@ class MemoryStream:
     """Plays into memory: each ``check`` hands ``per_check`` frames to ``played`` (silence
     while paused) and runs the hooks whose frame was reached."""
 
-    def __init__(self, rate: int = RATE, channels: int = 1, start_frame: int = 0,
-                 per_check: int = 400, ahead: int = 4000) -> None:
+    def __init__(
+        self,
+        rate: int = RATE,
+        channels: int = 1,
+        start_frame: int = 0,
+        per_check: int = 400,
+        ahead: int = 4000,
+    ) -> None:
         self.rate, self.channels = rate, channels
         self._bpf = 2 * channels
         self.head = start_frame
@@ -68,7 +74,7 @@ class MemoryStream:
     def truncate(self, frame: int) -> bool:
         if frame < self.head:
             return False
-        del self.buf[(frame - self.head) * self._bpf:]
+        del self.buf[(frame - self.head) * self._bpf :]
         self.eof = False
         return True
 
@@ -102,20 +108,25 @@ class MemoryStream:
 
 @pytest.fixture()
 def small() -> Session:
-    plan = Plan("Small", [
-        Segment("Run", duration=6),
-        Segment("Walk", duration=6, spm=115, breath="off"),
-        Segment("Jog", duration=5, spm="-10"),
-        Segment("Strides", duration=4, spm=["-5", "+5"]),
-    ], spm=170, breath="4:6")
+    plan = Plan(
+        "Small",
+        [
+            Segment("Run", duration=6),
+            Segment("Walk", duration=6, spm=115, breath="off"),
+            Segment("Jog", duration=5, spm="-10"),
+            Segment("Strides", duration=4, spm=["-5", "+5"]),
+        ],
+        spm=170,
+        breath="4:6",
+    )
     return resolve(plan, rate=RATE)
 
 
-def _play(session: Session, at: list[tuple[float, str]] | None = None, *,
-          start_frame: int = 0) -> tuple[Controller, MemoryStream]:
+def _play(
+    session: Session, at: list[tuple[float, str]] | None = None, *, start_frame: int = 0
+) -> tuple[Controller, MemoryStream]:
     stream = MemoryStream(start_frame=start_frame)
-    controller = Controller(session, MixOptions(), stream, start_frame=start_frame,
-                            poll_seconds=0)
+    controller = Controller(session, MixOptions(), stream, start_frame=start_frame, poll_seconds=0)
     for seconds, name in at or []:
         stream.hooks.append((round(seconds * RATE), lambda n=name: controller.command(n)))
     controller.summary_result = controller.run()  # type: ignore[attr-defined]
@@ -159,7 +170,7 @@ def test_start_frame_plays_the_rest_exactly(small):
     start = start_frame_for(small, "jog")
     assert start == 12 * RATE
     controller, stream = _play(small, start_frame=start)
-    expected = b"".join(to_pcm16(b) for b in blocks(small))[start * 2:]
+    expected = b"".join(to_pcm16(b) for b in blocks(small))[start * 2 :]
     assert bytes(stream.played) == expected
     summary = controller.summary_result  # type: ignore[attr-defined]
     assert summary.segments_done == 2 and summary.played_seconds == 9
@@ -180,7 +191,9 @@ def test_faster_changes_cadence_from_the_next_step(small):
     # Steps before the cut are untouched, and so is every frame before it.
     assert [f for f in _steps(after) if f < cut] == [f for f in old_steps if f < cut]
     assert bytes(stream.played) == _rebuilt(controller, after.total_frames)
-    assert bytes(stream.played)[: cut * 2] == b"".join(to_pcm16(b) for b in blocks(small))[: cut * 2]
+    assert (
+        bytes(stream.played)[: cut * 2] == b"".join(to_pcm16(b) for b in blocks(small))[: cut * 2]
+    )
     # What the device got shows it: clicks 60*8000/171 frames apart after the cut.
     x = np.frombuffer(bytes(stream.played), "<i2").astype(np.float64)[:, None] / 32767
     found = [int(f) for f in onsets(x[cut : 6 * RATE])]
@@ -194,7 +207,9 @@ def test_faster_in_an_absolute_segment_changes_only_what_follows(small):
     controller, stream = _play(small, [(7.0, "faster")])
     (_, _before), (_cut, after) = controller.history
     assert [(s.name, s.start_frame, s.spm_start) for s in after.segments()][:2] == [
-        ("Run", 0, 170), ("Walk", 6 * RATE, 115)]
+        ("Run", 0, 170),
+        ("Walk", 6 * RATE, 115),
+    ]
     assert next(s for s in after.segments() if s.name == "Jog").spm_start == 161
     assert bytes(stream.played) == _rebuilt(controller, after.total_frames)
 
@@ -213,8 +228,10 @@ def test_a_ramp_continues_from_where_it_was(small):
 def test_breath_cycles_and_restarts_with_an_inhale(small):
     controller, _ = _play(small, [(1.0, "breath"), (3.0, "breath")])
     (_, _s0), (c1, s1), (c2, s2) = controller.history
-    patterns = [next(s for s in sess.segments() if s.start_frame == c).breath
-                for sess, c in ((s1, c1), (s2, c2))]
+    patterns = [
+        next(s for s in sess.segments() if s.start_frame == c).breath
+        for sess, c in ((s1, c1), (s2, c2))
+    ]
     assert patterns == [Breath(3, 3), Breath(3, 2)]
     # Later segments without their own pattern follow; the walk keeps "off".
     assert {s.name: str(s.breath) for s in s2.segments()}["Jog"] == "3:2"
@@ -289,8 +306,9 @@ def test_limits_are_kept_and_said(small):
 
 
 def test_steps_segments_keep_their_count():
-    plan = Plan("Strides", [Segment("Strides", steps=40, spm="+5"), Segment("Walk", duration=3)],
-                spm=170)
+    plan = Plan(
+        "Strides", [Segment("Strides", steps=40, spm="+5"), Segment("Walk", duration=3)], spm=170
+    )
     session = resolve(plan, rate=RATE)
     controller, _ = _play(session, [(4.0, "faster")])
     (_, _before), (_cut, after) = controller.history
@@ -328,14 +346,17 @@ def test_builtin_plan_start_at_run():
     assert start_frame_for(session, "Run") == first_run.start_frame
 
 
-@pytest.mark.parametrize(("data", "commands"), [
-    (b" ", ["pause"]),
-    (b"n\x1b[Cp\x1b[D", ["next", "next", "back", "back"]),
-    (b"+=-_", ["faster", "faster", "slower", "slower"]),
-    (b"bq", ["breath", "quit"]),
-    (b"N\x1bOC", ["next", "next"]),
-    (b"\x1b[A\x1b[15~x", []),  # up arrow, F5, an unbound key
-])
+@pytest.mark.parametrize(
+    ("data", "commands"),
+    [
+        (b" ", ["pause"]),
+        (b"n\x1b[Cp\x1b[D", ["next", "next", "back", "back"]),
+        (b"+=-_", ["faster", "faster", "slower", "slower"]),
+        (b"bq", ["breath", "quit"]),
+        (b"N\x1bOC", ["next", "next"]),
+        (b"\x1b[A\x1b[15~x", []),  # up arrow, F5, an unbound key
+    ],
+)
 def test_keys(data, commands):
     assert parse_keys(data) == commands
 
@@ -378,8 +399,9 @@ def test_plain_display_prints_a_line_per_segment(small):
     out = io.StringIO()
     display = PlainDisplay(out)
     stream = MemoryStream()
-    controller = Controller(small, MixOptions(), stream, poll_seconds=0, display=display,
-                            refresh_seconds=0)
+    controller = Controller(
+        small, MixOptions(), stream, poll_seconds=0, display=display, refresh_seconds=0
+    )
     summary = controller.run()
     display.finish(summary)
     lines = out.getvalue().splitlines()

@@ -55,11 +55,24 @@ def test_design_example_parses_to_the_model():
     assert resolve(plan).total_seconds == 5 * 60 + 6 * 180 + 4 * 60
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90s", 90), ("2m", 120), ("1m30s", 90), ("1:30", 90), ("1h5m", 3900), ("1h", 3600),
-    ("45:00", 2700), ("1:05:00", 3900), ("2.5min", 150), ("0.5s", Fraction(1, 2)),
-    ("1 h 2 m 3 s", 3723), ("10 minutes", 600), ("1:30.25", Fraction(361, 4)),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("90s", 90),
+        ("2m", 120),
+        ("1m30s", 90),
+        ("1:30", 90),
+        ("1h5m", 3900),
+        ("1h", 3600),
+        ("45:00", 2700),
+        ("1:05:00", 3900),
+        ("2.5min", 150),
+        ("0.5s", Fraction(1, 2)),
+        ("1 h 2 m 3 s", 3723),
+        ("10 minutes", 600),
+        ("1:30.25", Fraction(361, 4)),
+    ],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -103,13 +116,15 @@ def test_plan_name_defaults_to_the_file_name(tmp_path):
 
 
 def test_plans_built_in_code_match_yaml():
-    built = Plan("Run/walk intervals",
-                 [Segment("Warm-up walk", duration="5m", spm=115, breath="off"),
-                  Repeat(6, [Segment("Run", duration="2m"),
-                             Segment("Walk", duration="1m", spm=115)]),
-                  Segment("Cool-down jog", duration="4m", spm=["-5", "-15"])],
-                 description="6 x 2 min running with 1 min walking, for a gradual return to "
-                             "running")
+    built = Plan(
+        "Run/walk intervals",
+        [
+            Segment("Warm-up walk", duration="5m", spm=115, breath="off"),
+            Repeat(6, [Segment("Run", duration="2m"), Segment("Walk", duration="1m", spm=115)]),
+            Segment("Cool-down jog", duration="4m", spm=["-5", "-15"]),
+        ],
+        description="6 x 2 min running with 1 min walking, for a gradual return to running",
+    )
     assert built == parse_plan(FULL_EXAMPLE)
 
 
@@ -124,8 +139,9 @@ def test_builtin_plans_load_and_resolve(name):
 
 
 def test_required_builtin_plans_exist():
-    assert {"steady", "intervals", "pyramid", "cadence-builder",
-            "breath-practice"} <= set(builtin_plan_names())
+    assert {"steady", "intervals", "pyramid", "cadence-builder", "breath-practice"} <= set(
+        builtin_plan_names()
+    )
 
 
 def bad(text: str | bytes) -> PlanError:
@@ -134,50 +150,100 @@ def bad(text: str | bytes) -> PlanError:
     return err.value
 
 
-@pytest.mark.parametrize(("text", "line", "field", "fragment"), [
-    ("segments:\n  - {name: Run, duration: 2m, spm: 1000}\n", 2, "segments[0].spm",
-     "between 60 and 240"),
-    ("segments:\n  - {name: Run, duration: 2m, spm: 30}\n", 2, "segments[0].spm", "got '30'"),
-    ("segments:\n  - {name: Run, duraton: 2m}\n", 2, "segments[0].duraton",
-     "did you mean 'duration'"),
-    ("nme: x\nsegments:\n  - {name: Run, duration: 2m}\n", 1, "nme", "did you mean 'name'"),
-    ("segments:\n  - name: Run\n    duration: 2m\n    breth: 4:6\n", 4, "segments[0].breth",
-     "did you mean 'breath'"),
-    ("segments:\n  - {name: Run, duration: 2 weeks}\n", 2, "segments[0].duration", "2 weeks"),
-    ("segments:\n  - {name: Run}\n", 2, "segments[0].duration", "exactly one of"),
-    ("segments:\n  - {name: Run, duration: 1m, steps: 100}\n", 2, "segments[0].duration",
-     "not both"),
-    ("segments:\n  - {name: Run, steps: -3}\n", 2, "segments[0].steps", "whole number"),
-    ("segments:\n  - {name: Run, duration: 1m, breath: 4-6}\n", 2, "segments[0].breath",
-     "IN:OUT"),
-    ("segments:\n  - {name: Run, duration: 1m, breath: \"0:6\"}\n", 2, "segments[0].breath",
-     "1 to 16"),
-    ("segments:\n  - {name: Run, duration: 1m, sound: trumpet}\n", 2, "segments[0].sound",
-     "woodblock"),
-    ("segments:\n  - {name: Run, duration: 1m, spm: [150]}\n", 2, "segments[0].spm",
-     "two cadences"),
-    ("segments:\n  - {name: Run, duration: 1m, spm: [150, 160, 170]}\n", 2, "segments[0].spm",
-     "two cadences"),
-    ("segments:\n  - {name: Run, duration: 1m, spm: fast}\n", 2, "segments[0].spm", "'fast'"),
-    ("segments:\n  - {duration: 1m}\n", 2, "segments[0].name", "needs a name"),
-    ("segments:\n  - repeat: 0\n    segments: [{name: A, duration: 1m}]\n", 2,
-     "segments[0].repeat", "at least 1"),
-    ("segments:\n  - repeat: lots\n    segments: [{name: A, duration: 1m}]\n", 2,
-     "segments[0].repeat", "whole number"),
-    ("segments:\n  - repeat: 2\n", 2, "segments[0].segments", "needs its own list"),
-    ("segments:\n  - repeat: 2\n    segments: []\n", 3, "segments[0].segments",
-     "at least one"),
-    ("segments:\n  - repeat: 2\n    segment: []\n", 3, "segments[0].segment",
-     "did you mean 'segments'"),
-    ("spm: 170\nsegments: []\n", 2, "segments", "at least one"),
-    ("spm: 170\n", 1, "segments", "needs a list of segments"),
-    ("spm: 500\nsegments: [{name: A, duration: 1m}]\n", 1, "spm", "between 60 and 240"),
-    ("spm: \"+5\"\nsegments: [{name: A, duration: 1m}]\n", 1, "spm", "base cadence"),
-    ("breath: 7\nsegments: [{name: A, duration: 1m}]\n", 1, "breath", "IN:OUT"),
-    ("segments: {name: A, duration: 1m}\n", 1, "segments", "list of segments"),
-    ("segments:\n  - just text\n", 2, "segments[0]", "mapping"),
-    ("segments:\n  - {name: [a, b], duration: 1m}\n", 2, "segments[0].name", "single value"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "field", "fragment"),
+    [
+        (
+            "segments:\n  - {name: Run, duration: 2m, spm: 1000}\n",
+            2,
+            "segments[0].spm",
+            "between 60 and 240",
+        ),
+        ("segments:\n  - {name: Run, duration: 2m, spm: 30}\n", 2, "segments[0].spm", "got '30'"),
+        (
+            "segments:\n  - {name: Run, duraton: 2m}\n",
+            2,
+            "segments[0].duraton",
+            "did you mean 'duration'",
+        ),
+        ("nme: x\nsegments:\n  - {name: Run, duration: 2m}\n", 1, "nme", "did you mean 'name'"),
+        (
+            "segments:\n  - name: Run\n    duration: 2m\n    breth: 4:6\n",
+            4,
+            "segments[0].breth",
+            "did you mean 'breath'",
+        ),
+        ("segments:\n  - {name: Run, duration: 2 weeks}\n", 2, "segments[0].duration", "2 weeks"),
+        ("segments:\n  - {name: Run}\n", 2, "segments[0].duration", "exactly one of"),
+        (
+            "segments:\n  - {name: Run, duration: 1m, steps: 100}\n",
+            2,
+            "segments[0].duration",
+            "not both",
+        ),
+        ("segments:\n  - {name: Run, steps: -3}\n", 2, "segments[0].steps", "whole number"),
+        (
+            "segments:\n  - {name: Run, duration: 1m, breath: 4-6}\n",
+            2,
+            "segments[0].breath",
+            "IN:OUT",
+        ),
+        (
+            'segments:\n  - {name: Run, duration: 1m, breath: "0:6"}\n',
+            2,
+            "segments[0].breath",
+            "1 to 16",
+        ),
+        (
+            "segments:\n  - {name: Run, duration: 1m, sound: trumpet}\n",
+            2,
+            "segments[0].sound",
+            "woodblock",
+        ),
+        (
+            "segments:\n  - {name: Run, duration: 1m, spm: [150]}\n",
+            2,
+            "segments[0].spm",
+            "two cadences",
+        ),
+        (
+            "segments:\n  - {name: Run, duration: 1m, spm: [150, 160, 170]}\n",
+            2,
+            "segments[0].spm",
+            "two cadences",
+        ),
+        ("segments:\n  - {name: Run, duration: 1m, spm: fast}\n", 2, "segments[0].spm", "'fast'"),
+        ("segments:\n  - {duration: 1m}\n", 2, "segments[0].name", "needs a name"),
+        (
+            "segments:\n  - repeat: 0\n    segments: [{name: A, duration: 1m}]\n",
+            2,
+            "segments[0].repeat",
+            "at least 1",
+        ),
+        (
+            "segments:\n  - repeat: lots\n    segments: [{name: A, duration: 1m}]\n",
+            2,
+            "segments[0].repeat",
+            "whole number",
+        ),
+        ("segments:\n  - repeat: 2\n", 2, "segments[0].segments", "needs its own list"),
+        ("segments:\n  - repeat: 2\n    segments: []\n", 3, "segments[0].segments", "at least one"),
+        (
+            "segments:\n  - repeat: 2\n    segment: []\n",
+            3,
+            "segments[0].segment",
+            "did you mean 'segments'",
+        ),
+        ("spm: 170\nsegments: []\n", 2, "segments", "at least one"),
+        ("spm: 170\n", 1, "segments", "needs a list of segments"),
+        ("spm: 500\nsegments: [{name: A, duration: 1m}]\n", 1, "spm", "between 60 and 240"),
+        ('spm: "+5"\nsegments: [{name: A, duration: 1m}]\n', 1, "spm", "base cadence"),
+        ("breath: 7\nsegments: [{name: A, duration: 1m}]\n", 1, "breath", "IN:OUT"),
+        ("segments: {name: A, duration: 1m}\n", 1, "segments", "list of segments"),
+        ("segments:\n  - just text\n", 2, "segments[0]", "mapping"),
+        ("segments:\n  - {name: [a, b], duration: 1m}\n", 2, "segments[0].name", "single value"),
+    ],
+)
 def test_bad_plans_name_file_line_and_field(text, line, field, fragment):
     err = bad(text)
     assert err.source == "bad.yaml"
@@ -187,16 +253,19 @@ def test_bad_plans_name_file_line_and_field(text, line, field, fragment):
     assert str(err).startswith(f"bad.yaml:{line}: {field}: ")
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("", "empty"),
-    ("# only a comment\n", "empty"),
-    ("- a\n- b\n", "mapping"),
-    ("just a string\n", "mapping"),
-    ("segments: [\n", "invalid YAML"),
-    ("a: b\n  c: d\n", "invalid YAML"),
-    ("name: x\nname: y\nsegments: [{name: A, duration: 1m}]\n", "appears twice"),
-    ("--- {segments: [{name: A, duration: 1m}]}\n--- {x: 1}\n", "invalid YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "empty"),
+        ("# only a comment\n", "empty"),
+        ("- a\n- b\n", "mapping"),
+        ("just a string\n", "mapping"),
+        ("segments: [\n", "invalid YAML"),
+        ("a: b\n  c: d\n", "invalid YAML"),
+        ("name: x\nname: y\nsegments: [{name: A, duration: 1m}]\n", "appears twice"),
+        ("--- {segments: [{name: A, duration: 1m}]}\n--- {x: 1}\n", "invalid YAML"),
+    ],
+)
 def test_malformed_yaml(text, fragment):
     err = bad(text)
     assert fragment in str(err)
@@ -234,7 +303,7 @@ def test_alias_bomb_is_refused_quickly_and_without_memory():
 
 
 def test_alias_bomb_inside_segments_is_refused():
-    lines = ['x0: &x0 [{name: A, duration: 1s}, {name: A, duration: 1s}]']
+    lines = ["x0: &x0 [{name: A, duration: 1s}, {name: A, duration: 1s}]"]
     for i in range(1, 25):
         lines.append(f"x{i}: &x{i} [*x{i - 1}, *x{i - 1}]")
     err = bad("\n".join(lines) + "\nsegments: *x24\n")
@@ -242,8 +311,10 @@ def test_alias_bomb_inside_segments_is_refused():
     # Aliases inside the allowed keys only: still stopped by the value budget.
     text = "segments:\n  - repeat: 2\n    segments: &s0 [{name: A, duration: 1s}]\n"
     for i in range(1, 20):
-        text += f"  - repeat: 2\n    segments: &s{i} [{{repeat: 2, segments: *s{i - 1}}}, " \
-                f"{{repeat: 2, segments: *s{i - 1}}}]\n"
+        text += (
+            f"  - repeat: 2\n    segments: &s{i} [{{repeat: 2, segments: *s{i - 1}}}, "
+            f"{{repeat: 2, segments: *s{i - 1}}}]\n"
+        )
     err = bad(text)
     assert "aliases" in str(err)
 

@@ -19,8 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from runcoach.cli import app
-from runcoach.plans.loader import builtin_plan_names, builtin_program_names
 from runcoach.plans.catalogue import load_plan
+from runcoach.plans.loader import builtin_plan_names, builtin_program_names
 
 EXE = str(Path(sys.executable).parent / "runcoach")
 
@@ -42,8 +42,14 @@ def invoke(runner: CliRunner, *args: str):  # type: ignore[no-untyped-def]
 
 
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    return subprocess.run([EXE, *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [EXE, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def lines_fit(text: str, width: int = 80) -> bool:
@@ -89,8 +95,9 @@ def test_list_shows_user_plans_shadowing_and_broken_files(runner, plans_dir):
     text = out.stdout
     yours, builtin = text.split("Built-in plans and programs")
     assert "Your plans and programs" in yours
-    assert re.search(r"intervals\s+plan\s+1:00\s+170\s+shadows the built-in plan;\s+Shorter runs",
-                     yours)
+    assert re.search(
+        r"intervals\s+plan\s+1:00\s+170\s+shadows the built-in plan;\s+Shorter runs", yours
+    )
     assert re.search(r"hills\s+plan\s+2:00\s+150", yours)
     assert re.search(r"mine\s+program\s+2:00–30:00\s+110–170\s+1 × 2 sessions", yours)
     assert re.search(r"broken\s+plan\s+does not load:\s+line 2:\s+segments\[0\]\.spm:", yours)
@@ -105,8 +112,9 @@ def test_show_a_plan_lists_every_segment_and_charts_the_cadence(runner):
     out = invoke(runner, "plans", "show", "intervals")
     assert out.exit_code == 0
     assert lines_fit(out.stdout)
-    rows = re.findall(r"^\s*(\d+)\s+(\d+:\d\d)\s+(\d+:\d\d)\s+(\S+)\s+(\S+)\s+(.+?)\s*$",
-                      out.stdout, re.MULTILINE)
+    rows = re.findall(
+        r"^\s*(\d+)\s+(\d+:\d\d)\s+(\d+:\d\d)\s+(\S+)\s+(\S+)\s+(.+?)\s*$", out.stdout, re.MULTILINE
+    )
     assert len(rows) == 14  # the repeat block expanded
     assert rows[0] == ("1", "0:00", "5:00", "115", "off", "Warm-up walk")
     assert rows[1] == ("2", "5:00", "2:00", "170", "4:6", "Run")
@@ -146,8 +154,7 @@ def expected(base: Fraction) -> list[tuple[str, Fraction, Fraction, Fraction, st
         rows.append(("Strides", Fraction(150 * 60) / (base + 12), base + 12, base + 12, "4:6"))
         rows.append(("Easy", Fraction(45), base - 4, base - 4, "3:2"))
     rows.append(("Ramp", Fraction(120), base, base * Fraction(110, 100), "4:6"))
-    rows.append(("Steps ramp", Fraction(333 * 120, 150 + 120), Fraction(150), Fraction(120),
-                 "4:6"))
+    rows.append(("Steps ramp", Fraction(333 * 120, 150 + 120), Fraction(150), Fraction(120), "4:6"))
     return rows
 
 
@@ -164,8 +171,14 @@ def test_show_json_matches_independently_computed_totals(runner, tmp_path, spm):
     assert len(data["segments"]) == len(want)
     start = Fraction(0)
     for row, (name, seconds, s0, s1, breath) in zip(data["segments"], want, strict=True):
-        assert set(row) == {"name", "start_seconds", "duration_seconds", "spm_start", "spm_end",
-                            "breath"}
+        assert set(row) == {
+            "name",
+            "start_seconds",
+            "duration_seconds",
+            "spm_start",
+            "spm_end",
+            "breath",
+        }
         assert row["name"] == name and row["breath"] == breath
         assert row["start_seconds"] == pytest.approx(float(start), abs=1e-9)
         assert row["duration_seconds"] == pytest.approx(float(seconds), abs=1e-9)
@@ -196,15 +209,24 @@ def test_show_a_program_lists_weeks_and_sessions(runner):
     out = invoke(runner, "plans", "show", "return-to-run")
     assert out.exit_code == 0
     assert lines_fit(out.stdout)
-    sessions = re.findall(r"^\s+(\d)\s+(.+?)\s+(\d+:\d\d)\s+(\d+–\d+)\s*$", out.stdout,
-                          re.MULTILINE)
+    sessions = re.findall(
+        r"^\s+(\d)\s+(.+?)\s+(\d+:\d\d)\s+(\d+–\d+)\s*$", out.stdout, re.MULTILINE
+    )
     assert len(sessions) == 27
     assert sessions[0] == ("1", "1-minute jogs", "30:00", "110–165")
     assert sessions[-1] == ("3", "30-minute run", "40:00", "110–165")
     assert "9 weeks · 27 sessions" in out.stdout
     week = invoke(runner, "plans", "show", "return-to-run", "--week", "3", "--spm", "170")
-    assert len(re.findall(r"^\s+\d\s+90-second and 3-minute jogs\s+28:00\s+110–170\s*$",
-                          week.stdout, re.MULTILINE)) == 3
+    assert (
+        len(
+            re.findall(
+                r"^\s+\d\s+90-second and 3-minute jogs\s+28:00\s+110–170\s*$",
+                week.stdout,
+                re.MULTILINE,
+            )
+        )
+        == 3
+    )
     assert "1-minute jogs" not in week.stdout
 
 
@@ -215,12 +237,26 @@ def test_show_a_program_with_changes(runner):
 
 
 def test_show_one_session_of_a_program(runner):
-    out = invoke(runner, "plans", "show", "return-to-run", "--week", "3", "--session", "2",
-                 "--spm", "168")
+    out = invoke(
+        runner, "plans", "show", "return-to-run", "--week", "3", "--session", "2", "--spm", "168"
+    )
     assert out.exit_code == 0
     assert "Return to run, week 3, session 2" in out.stdout and "168" in out.stdout
-    data = json.loads(invoke(runner, "plans", "show", "return-to-run", "--week", "3",
-                             "--session", "2", "--spm", "168", "--json").stdout)
+    data = json.loads(
+        invoke(
+            runner,
+            "plans",
+            "show",
+            "return-to-run",
+            "--week",
+            "3",
+            "--session",
+            "2",
+            "--spm",
+            "168",
+            "--json",
+        ).stdout
+    )
     assert data["total_seconds"] == 28 * 60
     assert [r["spm_start"] for r in data["segments"]][:3] == [110, 168, 115]
 
@@ -228,7 +264,12 @@ def test_show_one_session_of_a_program(runner):
 def test_show_program_json(runner):
     data = json.loads(invoke(runner, "plans", "show", "cadence-builder-6w", "--json").stdout)
     assert len(data["weeks"]) == 6 and [w["spm_change"] for w in data["weeks"]] == [
-        2, 4, 6, 8, 10, 12
+        2,
+        4,
+        6,
+        8,
+        10,
+        12,
     ]
     session = data["weeks"][5]["sessions"][2]
     assert set(session) == {"name", "total_seconds", "segments", "description"}
@@ -255,22 +296,33 @@ def test_show_errors_are_one_line_and_exit_2(runner, args, message):
 # --- validate --------------------------------------------------------------------------------------
 
 BROKEN = {
-    "spm.yaml": ("segments:\n  - {name: Walk, duration: 2m}\n  - repeat: 2\n    segments:\n"
-                 "      - {name: Run, duration: 1m, spm: 1000}\n",
-                 5, "segments[1].segments[0].spm"),
-    "key.yaml": ("segments:\n  - {name: Run, duration: 1m, cadense: 170}\n", 2,
-                 "segments[0].cadense"),
+    "spm.yaml": (
+        "segments:\n  - {name: Walk, duration: 2m}\n  - repeat: 2\n    segments:\n"
+        "      - {name: Run, duration: 1m, spm: 1000}\n",
+        5,
+        "segments[1].segments[0].spm",
+    ),
+    "key.yaml": (
+        "segments:\n  - {name: Run, duration: 1m, cadense: 170}\n",
+        2,
+        "segments[0].cadense",
+    ),
     "empty-list.yaml": ("name: Empty\nsegments: []\n", 2, "segments"),
-    "repeat.yaml": ("segments:\n  - repeat: 0\n    segments:\n      - {name: R, duration: 1m}\n",
-                    2, "segments[0].repeat"),
-    "relative.yaml": ("spm: 170\nsegments:\n  - {name: R, duration: 1m}\n"
-                      "  - {name: Crawl, duration: 1m, spm: '-150'}\n", 4, "segments[1].spm"),
+    "repeat.yaml": (
+        "segments:\n  - repeat: 0\n    segments:\n      - {name: R, duration: 1m}\n",
+        2,
+        "segments[0].repeat",
+    ),
+    "relative.yaml": (
+        "spm: 170\nsegments:\n  - {name: R, duration: 1m}\n"
+        "  - {name: Crawl, duration: 1m, spm: '-150'}\n",
+        4,
+        "segments[1].spm",
+    ),
     "duration.yaml": ("segments:\n  - {name: R, duration: soon}\n", 2, "segments[0].duration"),
-    "program.yaml": ("weeks:\n  - sessions: [steady]\n  - sessions: []\n", 3,
-                     "weeks[1].sessions"),
+    "program.yaml": ("weeks:\n  - sessions: [steady]\n  - sessions: []\n", 3, "weeks[1].sessions"),
     "program-ref.yaml": ("weeks:\n  - [steady, nosuch]\n", 2, "weeks[0].sessions[1]"),
-    "program-change.yaml": ("weeks:\n  - spm: '+80'\n    sessions: [steady]\n", 2,
-                            "weeks[0].spm"),
+    "program-change.yaml": ("weeks:\n  - spm: '+80'\n    sessions: [steady]\n", 2, "weeks[0].spm"),
 }
 
 
@@ -293,8 +345,17 @@ def test_validate_reports_each_problem_with_file_line_and_field(runner, tmp_path
 def test_validate_all_valid_exits_0(runner, tmp_path):
     (tmp_path / "a.yaml").write_text("segments:\n  - {name: Run, duration: 1m}\n")
     (tmp_path / "b.yml").write_text("weeks: [[steady, intervals], [pyramid]]\n")
-    out = runner.invoke(app, ["plans", "validate", str(tmp_path / "a.yaml"),
-                              str(tmp_path / "b.yml"), "intervals", "return-to-run"])
+    out = runner.invoke(
+        app,
+        [
+            "plans",
+            "validate",
+            str(tmp_path / "a.yaml"),
+            str(tmp_path / "b.yml"),
+            "intervals",
+            "return-to-run",
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert out.stderr == ""
     assert "b.yml: ok (program 'b', 2 weeks, 3 sessions)" in out.stdout
@@ -410,10 +471,11 @@ def test_help_lists_the_subcommands_and_stays_fast_to_import():
     assert out.returncode == 0
     for command in ("list", "show", "validate", "new", "schema"):
         assert re.search(rf"^│ {command}\b", out.stdout, re.MULTILINE), command
-    code = ("import sys, runcoach.cli; print(sorted(m for m in ('numpy', 'yaml', 'rich.table', "
-            "'platformdirs', 'jsonschema', 'runcoach.timeline') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import sys, runcoach.cli; print(sorted(m for m in ('numpy', 'yaml', 'rich.table', "
+        "'platformdirs', 'jsonschema', 'runcoach.timeline') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
 
@@ -421,8 +483,22 @@ def test_help_lists_the_subcommands_and_stays_fast_to_import():
 
 
 def test_render_a_program_session_by_week_and_session(tmp_path):
-    out = run("render", "--plan", "return-to-run", "--week", "1", "--session", "2", "--spm",
-              "168", "-r", "8000", "-o", "w1s2.wav", cwd=tmp_path)
+    out = run(
+        "render",
+        "--plan",
+        "return-to-run",
+        "--week",
+        "1",
+        "--session",
+        "2",
+        "--spm",
+        "168",
+        "-r",
+        "8000",
+        "-o",
+        "w1s2.wav",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert "Return to run, week 1, session 2" in out.stdout and "base 168 spm" in out.stdout
     with wave.open(str(tmp_path / "w1s2.wav")) as handle:
@@ -431,8 +507,21 @@ def test_render_a_program_session_by_week_and_session(tmp_path):
 
 
 def test_render_default_name_says_week_and_session(tmp_path):
-    out = run("render", "--plan", "cadence-builder-6w", "--week", "2", "--session", "3",
-              "--spm", "150", "-r", "8000", "-q", cwd=tmp_path)
+    out = run(
+        "render",
+        "--plan",
+        "cadence-builder-6w",
+        "--week",
+        "2",
+        "--session",
+        "3",
+        "--spm",
+        "150",
+        "-r",
+        "8000",
+        "-q",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert [p.name for p in tmp_path.iterdir()] == [
         "cadence-builder-6-weeks-week-2-session-3-150spm.wav"
@@ -443,10 +532,14 @@ def test_render_default_name_says_week_and_session(tmp_path):
     ("args", "message"),
     [
         (["--plan", "return-to-run"], "give --week and --session"),
-        (["--plan", "return-to-run", "--week", "12", "--session", "1"],
-         "--week must be between 1 and 9"),
-        (["--plan", "return-to-run", "--week", "3", "--session", "0"],
-         "--session must be between 1 and 3"),
+        (
+            ["--plan", "return-to-run", "--week", "12", "--session", "1"],
+            "--week must be between 1 and 9",
+        ),
+        (
+            ["--plan", "return-to-run", "--week", "3", "--session", "0"],
+            "--session must be between 1 and 3",
+        ),
         (["--plan", "steady", "--week", "1", "--session", "1"], "is a plan"),
         (["--week", "1", "--session", "1", "--duration", "5m"], "give it with --plan"),
     ],

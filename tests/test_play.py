@@ -26,8 +26,9 @@ import pytest
 from capture import Capture, alsa_available
 from conftest import onsets
 
-pytestmark = pytest.mark.skipif(alsa_available() is not None,
-                                reason=f"no ALSA here: {alsa_available()}")
+pytestmark = pytest.mark.skipif(
+    alsa_available() is not None, reason=f"no ALSA here: {alsa_available()}"
+)
 
 RATE = 8000
 HERE = Path(__file__).parent
@@ -60,16 +61,25 @@ def _write_plan(tmp_path: Path, text: str = PLAN, name: str = "short.yaml") -> P
 
 def _rendered(exe: str, tmp_path: Path, *args: str) -> bytes:
     out = tmp_path / "rendered.wav"
-    done = subprocess.run([exe, "render", *args, "-o", str(out)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [exe, "render", *args, "-o", str(out)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     with wave.open(str(out), "rb") as handle:
         return handle.readframes(handle.getnframes())
 
 
-def _play(exe: str, cap: Capture, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([exe, "play", *args], env=cap.env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+def _play(
+    exe: str, cap: Capture, *args: str, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [exe, "play", *args],
+        env=cap.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.mark.slow
@@ -82,7 +92,7 @@ def test_play_sends_the_device_exactly_what_render_writes(runcoach_exe, tmp_path
     captured = bytes(cap.data)
     assert len(rendered) == 9 * RATE * 2
     assert captured[: len(rendered)] == rendered  # byte for byte, nothing before it
-    assert not any(captured[len(rendered):])  # then only the device's drain silence
+    assert not any(captured[len(rendered) :])  # then only the device's drain silence
     # Not a terminal: one plain line per segment, then the summary.
     assert done.stdout.splitlines() == [
         "Playing Short: 0:09, 3 segments, base 170 spm, breath 4:6, 8 kHz mono, alsa",
@@ -99,13 +109,24 @@ def test_play_sends_the_device_exactly_what_render_writes(runcoach_exe, tmp_path
 def test_stereo_from_a_named_segment(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE, channels=2) as cap:
-        done = _play(runcoach_exe, cap, "--plan", str(plan), "-r", str(RATE), "--stereo",
-                     "--start-at", "run", "--backend", "alsa")
+        done = _play(
+            runcoach_exe,
+            cap,
+            "--plan",
+            str(plan),
+            "-r",
+            str(RATE),
+            "--stereo",
+            "--start-at",
+            "run",
+            "--backend",
+            "alsa",
+        )
     assert done.returncode == 0, done.stderr
     rendered = _rendered(runcoach_exe, tmp_path, "--plan", str(plan), "-r", str(RATE), "--stereo")
-    rest = rendered[3 * RATE * 4:]  # from the run's first frame on
+    rest = rendered[3 * RATE * 4 :]  # from the run's first frame on
     assert bytes(cap.data)[: len(rest)] == rest
-    assert not any(bytes(cap.data)[len(rest):])
+    assert not any(bytes(cap.data)[len(rest) :])
     assert "Playing Short from 0:03" in done.stdout and "2 of 3 segments done" in done.stdout
 
 
@@ -130,9 +151,19 @@ def test_controls_show_in_the_captured_audio(tmp_path):
     ]
     with Capture(tmp_path / "home", rate=RATE) as cap:
         done = subprocess.run(
-            [sys.executable, str(HERE / "play_driver.py"), str(plan), str(RATE),
-             json.dumps(script), str(tmp_path)],
-            env=cap.env, capture_output=True, text=True, timeout=120)
+            [
+                sys.executable,
+                str(HERE / "play_driver.py"),
+                str(plan),
+                str(RATE),
+                json.dumps(script),
+                str(tmp_path),
+            ],
+            env=cap.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert done.returncode == 0, done.stderr
     result = json.loads((tmp_path / "result.json").read_text())
     expected = np.frombuffer((tmp_path / "expected.raw").read_bytes(), "<i2")
@@ -185,9 +216,19 @@ def test_a_device_that_stops_is_reported(tmp_path):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE) as cap:
         done = subprocess.run(
-            [sys.executable, str(HERE / "play_driver.py"), str(plan), str(RATE),
-             json.dumps([{"at": 1.0, "do": "stop-device"}]), str(tmp_path)],
-            env=cap.env, capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                str(HERE / "play_driver.py"),
+                str(plan),
+                str(RATE),
+                json.dumps([{"at": 1.0, "do": "stop-device"}]),
+                str(tmp_path),
+            ],
+            env=cap.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == 3, done.stderr
     error = json.loads((tmp_path / "result.json").read_text())["error"]
     assert error.startswith("the audio device stopped (alsa)") and "runcoach render" in error
@@ -197,9 +238,14 @@ def test_a_device_that_stops_is_reported(tmp_path):
 def test_a_device_that_stops_taking_audio_fails_cleanly(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE, stall_after=2 * RATE * 2) as cap:
-        proc = subprocess.Popen([runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE),
-                                 "--backend", "alsa"], env=cap.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE), "--backend", "alsa"],
+            env=cap.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         try:
             out, err = proc.communicate(timeout=30)
         finally:
@@ -219,17 +265,24 @@ def test_no_audio_device(runcoach_exe, tmp_path):
         done = _play(runcoach_exe, cap, "--plan", str(plan), "-r", str(RATE), "--backend", "alsa")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
-    assert done.stderr.startswith("runcoach: error: no audio device found: cannot open the "
-                                  "default audio device (alsa): failed to init device")
+    assert done.stderr.startswith(
+        "runcoach: error: no audio device found: cannot open the "
+        "default audio device (alsa): failed to init device"
+    )
     assert "`runcoach render` writes the session to a file instead" in done.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--backend", "oss"], "unknown audio backend 'oss'; choose one of miniaudio, alsa"),
-    (["--backend", "alsa", "--device", "nosuchcard"],
-     "--device: no audio device matches 'nosuchcard'"),
-    (["--start-at", "Sprint"], "--start-at: no segment named 'Sprint'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backend", "oss"], "unknown audio backend 'oss'; choose one of miniaudio, alsa"),
+        (
+            ["--backend", "alsa", "--device", "nosuchcard"],
+            "--device: no audio device matches 'nosuchcard'",
+        ),
+        (["--start-at", "Sprint"], "--start-at: no segment named 'Sprint'"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(runcoach_exe, tmp_path, args, message):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE, asoundrc="") as cap:
@@ -262,9 +315,15 @@ class _Terminal:
         termios.tcsetattr(self.slave, termios.TCSANOW, termios.tcgetattr(self.slave))
         self.saved = termios.tcgetattr(self.slave)
         env = dict(env, COLUMNS="60", LINES="20", TERM="xterm-256color")
-        self.proc = subprocess.Popen(args, stdin=self.slave, stdout=self.slave,
-                                     stderr=self.slave, env=env, start_new_session=True,
-                                     preexec_fn=_controlling_terminal)
+        self.proc = subprocess.Popen(
+            args,
+            stdin=self.slave,
+            stdout=self.slave,
+            stderr=self.slave,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_controlling_terminal,
+        )
         self.output = bytearray()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -305,8 +364,10 @@ class _Terminal:
 def test_keys_in_a_terminal(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path, CONTROLS, "controls.yaml")
     with Capture(tmp_path / "home", rate=RATE) as cap:
-        term = _Terminal([runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE),
-                          "--backend", "alsa"], cap.env)
+        term = _Terminal(
+            [runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE), "--backend", "alsa"],
+            cap.env,
+        )
         term.wait_for("RUN")
         term.wait_for("q quit")
         term.press(b"+")
@@ -334,8 +395,10 @@ def test_keys_in_a_terminal(runcoach_exe, tmp_path):
 def test_ctrl_c_in_a_terminal_restores_it(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE) as cap:
-        term = _Terminal([runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE),
-                          "--backend", "alsa"], cap.env)
+        term = _Terminal(
+            [runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE), "--backend", "alsa"],
+            cap.env,
+        )
         term.wait_for("WALK")
         term.press(b"\x03")  # the terminal turns it into SIGINT
         code = term.close()
@@ -348,8 +411,10 @@ def test_ctrl_c_in_a_terminal_restores_it(runcoach_exe, tmp_path):
 def test_sigterm_restores_the_terminal(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE) as cap:
-        term = _Terminal([runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE),
-                          "--backend", "alsa"], cap.env)
+        term = _Terminal(
+            [runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE), "--backend", "alsa"],
+            cap.env,
+        )
         term.wait_for("WALK")
         term.proc.send_signal(signal.SIGTERM)
         code = term.close()
@@ -361,8 +426,10 @@ def test_a_failing_device_in_a_terminal_restores_it(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path)
     broken = 'pcm.!default { type plug; slave.pcm "doesnotexist" }\n'
     with Capture(tmp_path / "home", rate=RATE, asoundrc=broken) as cap:
-        term = _Terminal([runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE),
-                          "--backend", "alsa"], cap.env)
+        term = _Terminal(
+            [runcoach_exe, "play", "--plan", str(plan), "-r", str(RATE), "--backend", "alsa"],
+            cap.env,
+        )
         code = term.close()
     text = term.output.decode(errors="replace")
     assert code == 1
@@ -382,8 +449,9 @@ def _simpleaudio() -> str | None:
 def test_simpleaudio_plays_the_session_as_one_buffer(runcoach_exe, tmp_path):
     plan = _write_plan(tmp_path)
     with Capture(tmp_path / "home", rate=RATE) as cap:
-        done = _play(runcoach_exe, cap, "--plan", str(plan), "-r", str(RATE),
-                     "--backend", "simpleaudio")
+        done = _play(
+            runcoach_exe, cap, "--plan", str(plan), "-r", str(RATE), "--backend", "simpleaudio"
+        )
     assert done.returncode == 0, done.stderr
     rendered = _rendered(runcoach_exe, tmp_path, "--plan", str(plan), "-r", str(RATE))
     assert bytes(cap.data)[: len(rendered)] == rendered

@@ -11,12 +11,21 @@ from pathlib import Path
 import pytest
 
 from runcoach.errors import OptionError, PlanError
-from runcoach.plans.loader import builtin_plan_names, builtin_program_names, parse_plan, user_plans_dir
-from runcoach.plans.catalogue import read_plan_file
-from runcoach.plans.catalogue import load_any, load_plan, load_program
+from runcoach.plans.catalogue import (
+    load_any,
+    load_plan,
+    load_program,
+    parse_program,
+    read_plan_file,
+)
+from runcoach.plans.loader import (
+    builtin_plan_names,
+    builtin_program_names,
+    parse_plan,
+    user_plans_dir,
+)
 from runcoach.plans.model import Plan, Repeat, Segment
 from runcoach.plans.programs import Program, ProgramSession, Week, parse_offset
-from runcoach.plans.catalogue import parse_program
 from runcoach.timeline import resolve
 
 
@@ -224,9 +233,7 @@ def test_program_file_with_references_inline_plans_and_changes(program_file):
     assert rows(program.session(3, 1), 170)[1] == ("Jog", 180, 170, 170)
 
 
-def test_references_are_looked_up_next_to_the_program_then_the_user_folder(
-    program_file, plans_dir
-):
+def test_references_are_looked_up_next_to_the_program_then_the_user_folder(program_file, plans_dir):
     (plans_dir / "mine.yml").write_text("segments: [{name: Mine, duration: 30s}]\n")
     text = "weeks: [[mine, easy, intervals]]\n"
     path = program_file.parent / "other.yaml"
@@ -262,19 +269,34 @@ def test_anchors_repeat_a_session(tmp_path):
         ("weeks:\n  - sessions: [steady]\n    spm: '+500'\n", 3, "weeks[0].spm", "±100"),
         ("weeks:\n  - [nosuch]\n", 2, "weeks[0].sessions[0]", "unknown plan 'nosuch'"),
         ("weeks:\n  - [return-to-run]\n", 2, "weeks[0].sessions[0]", "is a program"),
-        ("weeks:\n  - [{plan: steady, sppm: 2}]\n", 2, "weeks[0].sessions[0].sppm",
-         "did you mean 'spm'"),
-        ("weeks:\n  - [{plan: steady, spm: x}]\n", 2, "weeks[0].sessions[0].spm",
-         "cadence change"),
+        (
+            "weeks:\n  - [{plan: steady, sppm: 2}]\n",
+            2,
+            "weeks[0].sessions[0].sppm",
+            "did you mean 'spm'",
+        ),
+        ("weeks:\n  - [{plan: steady, spm: x}]\n", 2, "weeks[0].sessions[0].spm", "cadence change"),
         ("weeks:\n  - [{name: X}]\n", 2, "weeks[0].sessions[0]", "plan name"),
-        ("weeks:\n  - - segments:\n      - {name: Run, duration: 1m, spm: 1000}\n", 3,
-         "weeks[0].sessions[0].segments[0].spm", "between 60 and 240"),
+        (
+            "weeks:\n  - - segments:\n      - {name: Run, duration: 1m, spm: 1000}\n",
+            3,
+            "weeks[0].sessions[0].segments[0].spm",
+            "between 60 and 240",
+        ),
         ("weeks:\n  - - segments: []\n", 2, "weeks[0].sessions[0].segments", "at least one"),
-        ("weeks:\n  - - {segments: [{name: R, duration: 1m}], colour: red}\n", 2,
-         "weeks[0].sessions[0].colour", "unknown key"),
-        ("weeks:\n  - spm: '+2'\n    sessions:\n      - segments:\n"
-         "          - {name: Run, duration: 1m, spm: '95%'}\n", 5,
-         "weeks[0].sessions[0].segments[0].spm", "percentage"),
+        (
+            "weeks:\n  - - {segments: [{name: R, duration: 1m}], colour: red}\n",
+            2,
+            "weeks[0].sessions[0].colour",
+            "unknown key",
+        ),
+        (
+            "weeks:\n  - spm: '+2'\n    sessions:\n      - segments:\n"
+            "          - {name: Run, duration: 1m, spm: '95%'}\n",
+            5,
+            "weeks[0].sessions[0].segments[0].spm",
+            "percentage",
+        ),
         ("spm: '+5'\nweeks: [[steady]]\n", 1, "spm", "number of steps per minute"),
     ],
 )
@@ -386,8 +408,10 @@ def test_repeats_and_ramps_follow_a_weekly_change():
     inner = Plan(
         "Inner",
         [
-            Repeat(2, [Segment("Up", duration=60, spm=["-10", "+0"]), Segment("W", duration=30,
-                                                                             spm=100)]),
+            Repeat(
+                2,
+                [Segment("Up", duration=60, spm=["-10", "+0"]), Segment("W", duration=30, spm=100)],
+            ),
             Segment("Share", duration=30, spm="100%"),
         ],
         spm=160,

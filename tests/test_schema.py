@@ -22,12 +22,12 @@ from typer.testing import CliRunner
 
 from runcoach.cli import app
 from runcoach.errors import PlanError
-from runcoach.plans.loader import PLAN_KEYS, REPEAT_KEYS, SEGMENT_KEYS, parse_plan
 from runcoach.plans.catalogue import parse_any
-from runcoach.plans.units import MAX_BREATH_STEPS, MAX_SPM, MIN_SPM
+from runcoach.plans.loader import PLAN_KEYS, REPEAT_KEYS, SEGMENT_KEYS, parse_plan
 from runcoach.plans.model import SOUND_NAMES
 from runcoach.plans.programs import MAX_OFFSET, PROGRAM_KEYS, SESSION_KEYS, WEEK_KEYS
 from runcoach.plans.schema import plan_schema, program_schema
+from runcoach.plans.units import MAX_BREATH_STEPS, MAX_SPM, MIN_SPM
 from runcoach.timeline import resolve
 
 
@@ -217,8 +217,10 @@ def _random_items(rng: random.Random, depth: int) -> list[Any]:
     items: list[Any] = []
     for i in range(rng.randint(1, 4)):
         if depth < 3 and rng.random() < 0.25:
-            block: dict[str, Any] = {"repeat": rng.randint(1, 4),
-                                     "segments": _random_items(rng, depth + 1)}
+            block: dict[str, Any] = {
+                "repeat": rng.randint(1, 4),
+                "segments": _random_items(rng, depth + 1),
+            }
             if rng.random() < 0.5:
                 block["name"] = f"Block {i}"
             items.append(block)

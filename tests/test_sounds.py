@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from runcoach import breath, metronome
-from runcoach.sounds import signals as cues
 from runcoach.plans.model import SOUND_NAMES
+from runcoach.sounds import signals as cues
 
 
 def centroid(y: np.ndarray, sr: int) -> float:
@@ -42,13 +42,17 @@ def test_clicks_are_deterministic_and_distinct():
 def test_accent_is_brighter():
     for name in SOUND_NAMES:
         assert centroid(metronome.click(name, accent=True), 44100) > centroid(
-            metronome.click(name), 44100)
+            metronome.click(name), 44100
+        )
 
 
-@pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"name": "trumpet"}, "unknown click"),
-    ({"name": "beep", "sr": 100}, "sample rate"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"name": "trumpet"}, "unknown click"),
+        ({"name": "beep", "sr": 100}, "sample rate"),
+    ],
+)
 def test_click_bad_arguments(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         metronome.click(**kwargs)
@@ -93,8 +97,12 @@ def test_signals_are_distinct_melodies():
 
 def test_guide_tone_is_the_same_whatever_the_split():
     whole = breath.guide("in", 1000, 20000, 0, 25000, sr=22050)
-    parts = np.concatenate([breath.guide("in", 1000, 20000, a, b, sr=22050)
-                            for a, b in ((0, 7000), (7000, 7001), (7001, 25000))])
+    parts = np.concatenate(
+        [
+            breath.guide("in", 1000, 20000, a, b, sr=22050)
+            for a, b in ((0, 7000), (7000, 7001), (7001, 25000))
+        ]
+    )
     assert np.array_equal(whole, parts)
     assert not whole[:1000].any() and not whole[20000:].any()
     assert float(np.max(np.abs(whole))) <= 1.0

@@ -36,9 +36,15 @@ segments:
 
 def expected_steps(rate: int) -> list[int]:
     """Step frames from the format's rules, computed here without runcoach's timeline."""
-    segs = [(20, Fraction(115), Fraction(115)), (15, 170, 170), (10, Fraction(323, 2), None),
-            (15, 170, 170), (10, Fraction(323, 2), None), ("count", 176, 176),
-            (30, 165, 145)]
+    segs = [
+        (20, Fraction(115), Fraction(115)),
+        (15, 170, 170),
+        (10, Fraction(323, 2), None),
+        (15, 170, 170),
+        (10, Fraction(323, 2), None),
+        ("count", 176, 176),
+        (30, 165, 145),
+    ]
     frames: list[int] = []
     start = Fraction(0)
     for seconds, s0, s1 in segs:
@@ -96,7 +102,7 @@ def test_breath_cues_only_at_phase_starts(mixed_wav):
     for step in steps:
         if step.signal or step.sound == "off":
             continue
-        seg = mono[step.frame + int(0.045 * rate): step.frame + int(0.045 * rate) + window]
+        seg = mono[step.frame + int(0.045 * rate) : step.frame + int(0.045 * rate) + window]
         energy = float(np.sum(np.abs(np.fft.rfft(seg))[band] ** 2))
         (cued if step.breath else plain).append(energy)
     assert cued and plain
@@ -113,7 +119,7 @@ def test_breath_cue_sounds_are_in_the_file_at_the_phase_starts(mixed_wav):
         cue = inhale if step.breath == "in" else exhale
         # Past the click (40 ms), the file holds the cue at its level and nothing else.
         lo = int(0.045 * rate)
-        seg = x[step.frame + lo: step.frame + len(cue), 0]
+        seg = x[step.frame + lo : step.frame + len(cue), 0]
         ref = cue[lo:]
         gain = float(np.dot(seg, ref) / np.dot(ref, ref))
         assert gain > 0.1
@@ -132,8 +138,10 @@ segments:
     session = resolve(plan, rate=44100, countdown=3)
     for guide in (False, True):
         for stereo in (False, True):
-            peak = max(float(np.max(np.abs(b))) for b in
-                       blocks(session, MixOptions(guide=guide, stereo=stereo)))
+            peak = max(
+                float(np.max(np.abs(b)))
+                for b in blocks(session, MixOptions(guide=guide, stereo=stereo))
+            )
             assert peak <= PEAK_LIMIT + 1e-6
             assert peak > 0.5 * PEAK_LIMIT  # and it is not timid either
 
@@ -171,7 +179,7 @@ def test_same_inputs_give_byte_identical_files(tmp_path):
 
 
 def test_stereo_pans_each_foot_to_its_side(tmp_path):
-    plan = parse_plan('breath: off\nsegments: [{name: A, duration: 10s, spm: 120}]')
+    plan = parse_plan("breath: off\nsegments: [{name: A, duration: 10s, spm: 120}]")
     path = tmp_path / "s.wav"
     render(plan, path, rate=8000, stereo=True, countdown=0)
     x, rate = read_wav(path)
@@ -186,7 +194,7 @@ def test_stereo_pans_each_foot_to_its_side(tmp_path):
 
 
 def test_volume_scales_and_sound_off_is_silent_between_cues(tmp_path):
-    plan = parse_plan('breath: off\nsegments: [{name: A, duration: 10s, spm: 120}]')
+    plan = parse_plan("breath: off\nsegments: [{name: A, duration: 10s, spm: 120}]")
     session = resolve(plan, rate=8000, countdown=0)
     loud = np.concatenate(list(blocks(session, MixOptions(volume=1.0))))
     soft = np.concatenate(list(blocks(session, MixOptions(volume=0.25))))

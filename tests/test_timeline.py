@@ -41,7 +41,8 @@ def constant_frames(start: int, spm: Fraction, seconds: Fraction, rate: int) -> 
 def ramp_frames(start: int, s0: Fraction, s1: Fraction, seconds: Fraction, rate: int) -> list[int]:
     """Cadence linear in time; step k where the integral of cadence/60 reaches k."""
     a = (Decimal(s1.numerator) / s1.denominator - Decimal(s0.numerator) / s0.denominator) / (
-        2 * (Decimal(seconds.numerator) / seconds.denominator))
+        2 * (Decimal(seconds.numerator) / seconds.denominator)
+    )
     b = Decimal(s0.numerator) / s0.denominator
     d = Decimal(seconds.numerator) / seconds.denominator
     frames = []
@@ -122,8 +123,9 @@ segments:
 
 
 @pytest.mark.parametrize("rate", [22050, 44100])
-@pytest.mark.parametrize(("s0", "s1", "seconds"), [(150, 170, 300), (175, 155, 240),
-                                                   (160, 161, 61), (100, 230, 95)])
+@pytest.mark.parametrize(
+    ("s0", "s1", "seconds"), [(150, 170, 300), (175, 155, 240), (160, 161, 61), (100, 230, 95)]
+)
 def test_ramp_steps_follow_the_integral_of_cadence(rate, s0, s1, seconds):
     text = f"segments:\n  - {{name: Warm, duration: 7s, spm: 120}}\n  - {{name: Ramp, duration: {seconds}s, spm: [{s0}, {s1}]}}\n"
     session = resolve(plan(text), rate=rate)
@@ -135,8 +137,7 @@ def test_ramp_steps_follow_the_integral_of_cadence(rate, s0, s1, seconds):
 
 
 def test_relative_ramp_resolves_each_end():
-    session = resolve(plan('segments: [{name: Cool, duration: 4m, spm: ["-5", "-15"]}]'),
-                      spm=172)
+    session = resolve(plan('segments: [{name: Cool, duration: 4m, spm: ["-5", "-15"]}]'), spm=172)
     (seg,) = session.segments()
     assert (seg.spm_start, seg.spm_end) == (167, 157)
     assert seg.describe_spm() == "167→157"
@@ -145,7 +146,8 @@ def test_relative_ramp_resolves_each_end():
 def test_segment_starts_are_rounded_exact_sums_not_sums_of_rounded_frames():
     # 1.00001 s is 44100.441 frames: rounding each segment would drift by 1 frame per 2.
     text = "segments:\n" + "".join(
-        f"  - {{name: S{i}, duration: 1.00001s, spm: 120}}\n" for i in range(6))
+        f"  - {{name: S{i}, duration: 1.00001s, spm: 120}}\n" for i in range(6)
+    )
     session = resolve(plan(text), rate=44100)
     starts = [s.start_frame for s in session.segments()]
     assert starts == [round(Fraction(100001, 100000) * i * 44100) for i in range(6)]
@@ -167,13 +169,14 @@ segments:
     assert after.start_frame == round(Fraction(100 * 60, 170) * 44100)
     steps = [s for s in steps_of(session) if s.segment == 0]
     assert len(steps) == 100
-    assert [s.frame for s in steps] == constant_frames(0, Fraction(170), Fraction(6000, 170),
-                                                      44100)
+    assert [s.frame for s in steps] == constant_frames(0, Fraction(170), Fraction(6000, 170), 44100)
 
 
 def test_step_count_ramp_lasts_until_step_n_would_fall():
-    session = resolve(plan("segments: [{name: R, steps: 300, spm: [150, 180]}, "
-                           "{name: T, duration: 5s}]"), rate=48000)
+    session = resolve(
+        plan("segments: [{name: R, steps: 300, spm: [150, 180]}, {name: T, duration: 5s}]"),
+        rate=48000,
+    )
     ramp, tail = session.segments()
     # Cadence linear in time: the average (165 spm) over D seconds gives 300 steps.
     assert ramp.duration_seconds == Fraction(300 * 120, 330)
@@ -220,11 +223,13 @@ def test_no_drift_over_three_hours():
     assert abs(seg.step_frame(last_k) - exact_last) <= Fraction(1, 2)
 
 
-@pytest.mark.parametrize(("pattern", "inhale", "exhale"), [("4:6", 4, 6), ("3:2", 3, 2),
-                                                           ("2:2", 2, 2), ("2:1", 2, 1)])
+@pytest.mark.parametrize(
+    ("pattern", "inhale", "exhale"), [("4:6", 4, 6), ("3:2", 3, 2), ("2:2", 2, 2), ("2:1", 2, 1)]
+)
 def test_breath_phases_start_on_the_right_steps(pattern, inhale, exhale):
-    session = resolve(plan(f'breath: "{pattern}"\nsegments: [{{name: Run, duration: 1m}}]'),
-                      countdown=0)
+    session = resolve(
+        plan(f'breath: "{pattern}"\nsegments: [{{name: Run, duration: 1m}}]'), countdown=0
+    )
     steps = steps_of(session)
     cycle = inhale + exhale
     ins = [s.k for s in steps if s.breath == "in"]
@@ -300,8 +305,9 @@ segments:
             expected.append(first)
         if seg.index == len(segs) - 1:
             finish = next(s for s in seg_steps if s.signal == "finish")
-            assert finish.frame == next(s.frame for s in seg_steps
-                                        if s.frame >= session.total_frames - rate)
+            assert finish.frame == next(
+                s.frame for s in seg_steps if s.frame >= session.total_frames - rate
+            )
             expected = expected[:2]
             # The finish chime rings out alone: later steps make no sound.
             later = [s for s in seg_steps if s.k > finish.k]
@@ -311,13 +317,14 @@ segments:
 
 
 def test_countdown_zero_gives_no_pips():
-    session = resolve(plan("segments: [{name: A, duration: 20s}, {name: B, duration: 20s}]"),
-                      countdown=0)
+    session = resolve(
+        plan("segments: [{name: A, duration: 20s}, {name: B, duration: 20s}]"), countdown=0
+    )
     assert not [s for s in steps_of(session) if s.signal == "pip"]
 
 
 def test_override_out_of_range_names_segment_field_and_line():
-    text = "spm: 170\nsegments:\n  - {name: Run, duration: 1m}\n  - {name: Push, duration: 1m, spm: \"+30\"}\n"
+    text = 'spm: 170\nsegments:\n  - {name: Run, duration: 1m}\n  - {name: Push, duration: 1m, spm: "+30"}\n'
     resolve(plan(text))  # 200 is fine
     with pytest.raises(PlanError) as err:
         resolve(plan(text), spm=220)
@@ -326,14 +333,17 @@ def test_override_out_of_range_names_segment_field_and_line():
     assert "250" in message and "--spm" in message
 
 
-@pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"spm": 30}, "--spm"),
-    ({"spm": 400}, "--spm"),
-    ({"rate": 1000}, "sample rate"),
-    ({"breath": "9:99"}, "--breath"),
-    ({"sound": "trumpet"}, "--sound"),
-    ({"countdown": -1}, "countdown"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"spm": 30}, "--spm"),
+        ({"spm": 400}, "--spm"),
+        ({"rate": 1000}, "sample rate"),
+        ({"breath": "9:99"}, "--breath"),
+        ({"sound": "trumpet"}, "--sound"),
+        ({"countdown": -1}, "countdown"),
+    ],
+)
 def test_bad_options_raise_option_error(kwargs, fragment):
     with pytest.raises(OptionError, match=fragment):
         resolve(plan("segments: [{name: A, duration: 1m}]"), **kwargs)
@@ -347,7 +357,9 @@ def test_plan_longer_than_24_hours_is_refused_before_any_work():
 
 def test_step_count_total_over_24_hours_is_refused():
     with pytest.raises(PlanError, match="24 hours"):
-        resolve(plan("segments: [{name: A, steps: 200000, spm: 60}, {name: B, steps: 200000, spm: 60}]"))
+        resolve(
+            plan("segments: [{name: A, steps: 200000, spm: 60}, {name: B, steps: 200000, spm: 60}]")
+        )
 
 
 def test_segments_are_lazy_for_huge_repeat_counts():

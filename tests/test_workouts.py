@@ -92,8 +92,13 @@ def expected_range(row: dict[str, Any], tolerance: Fraction, unit: str) -> tuple
     return math.floor(low / divisor), math.ceil(high / divisor)
 
 
-def check_fit(data: bytes, summary: dict[str, Any], *, tolerance: Fraction = Fraction(3),
-              unit: str = "strides") -> list[dict[str, Any]]:
+def check_fit(
+    data: bytes,
+    summary: dict[str, Any],
+    *,
+    tolerance: Fraction = Fraction(3),
+    unit: str = "strides",
+) -> list[dict[str, Any]]:
     """Decode ``data`` and compare it, step by step, with ``plans show --json`` output."""
     messages = decode(data)
     assert messages["file_id_mesgs"][0]["type"] == "workout"
@@ -113,7 +118,10 @@ def check_fit(data: bytes, summary: dict[str, Any], *, tolerance: Fraction = Fra
         assert step["target_type"] == "cadence"
         assert step["target_value"] == 0
         low, high = expected_range(row, tolerance, unit)
-        assert (step["custom_target_cadence_low"], step["custom_target_cadence_high"]) == (low, high)
+        assert (step["custom_target_cadence_low"], step["custom_target_cadence_high"]) == (
+            low,
+            high,
+        )
     total_ms = sum(s["duration_value"] for s in played)
     assert abs(total_ms - summary["total_seconds"] * 1000) <= len(played)
     return steps
@@ -122,6 +130,7 @@ def check_fit(data: bytes, summary: dict[str, Any], *, tolerance: Fraction = Fra
 def check_repeats(steps: list[dict[str, Any]], plan_items: tuple[Segment | Repeat, ...]) -> None:
     """Each repeat block of the plan (outside others) is one FIT repeat step of its count,
     looping over the block's expanded length."""
+
     def length(items: tuple[Segment | Repeat, ...]) -> int:
         return sum(i.times * length(i.segments) if isinstance(i, Repeat) else 1 for i in items)
 
@@ -185,11 +194,17 @@ def test_every_program_session_round_trips(runner):
 def test_intensity_follows_each_segments_role(runner):
     result = invoke(runner, "workout", "intervals", "-o", "i.fit")
     assert result.exit_code == 0
-    steps = sorted(decode(Path("i.fit").read_bytes())["workout_step_mesgs"],
-                   key=lambda m: m["message_index"])
+    steps = sorted(
+        decode(Path("i.fit").read_bytes())["workout_step_mesgs"], key=lambda m: m["message_index"]
+    )
     got = [(s.get("wkt_step_name"), s.get("intensity")) for s in steps]
-    assert got == [("Warm-up walk", "warmup"), ("Run", "active"), ("Walk", "rest"),
-                   (None, None), ("Cool-down jog", "cooldown")]
+    assert got == [
+        ("Warm-up walk", "warmup"),
+        ("Run", "active"),
+        ("Walk", "rest"),
+        (None, None),
+        ("Cool-down jog", "cooldown"),
+    ]
     # the repeat step: back to step 1, six times in all
     assert steps[3]["duration_step"] == 1 and steps[3]["repeat_steps"] == 6
 
@@ -197,13 +212,32 @@ def test_intensity_follows_each_segments_role(runner):
 def test_breath_practice_opens_with_a_walk_as_warm_up():
     steps = decode(workout_bytes(resolve(load_plan("breath-practice")), fmt="fit"))
     intensities = [s["intensity"] for s in steps["workout_step_mesgs"]]
-    assert intensities == ["warmup", "active", "rest", "active", "rest", "active", "active",
-                           "cooldown"]
+    assert intensities == [
+        "warmup",
+        "active",
+        "rest",
+        "active",
+        "rest",
+        "active",
+        "active",
+        "cooldown",
+    ]
 
 
 def test_steps_unit_tolerance_and_spm_option(runner):
-    result = invoke(runner, "workout", "cadence-builder", "--spm", "166", "--tolerance", "2.5",
-                    "--fit-cadence", "steps", "-o", "b.fit")
+    result = invoke(
+        runner,
+        "workout",
+        "cadence-builder",
+        "--spm",
+        "166",
+        "--tolerance",
+        "2.5",
+        "--fit-cadence",
+        "steps",
+        "-o",
+        "b.fit",
+    )
     assert result.exit_code == 0, result.output
     summary = shown(runner, "cadence-builder", "--spm", "166")
     steps = check_fit(Path("b.fit").read_bytes(), summary, tolerance=Fraction("2.5"), unit="steps")
@@ -215,7 +249,9 @@ def test_steps_unit_tolerance_and_spm_option(runner):
 
 
 def test_summary_line_counts_what_the_file_holds(runner):
-    result = invoke(runner, "workout", "return-to-run", "--week", "3", "--session", "2", "-o", "r.fit")
+    result = invoke(
+        runner, "workout", "return-to-run", "--week", "3", "--session", "2", "-o", "r.fit"
+    )
     assert result.exit_code == 0, result.output
     data = Path("r.fit").read_bytes()
     steps = decode(data)["workout_step_mesgs"]
@@ -247,8 +283,18 @@ def test_nested_repeats_are_flattened_in_order_and_time(runner, tmp_path):
     steps = check_fit(Path("n.fit").read_bytes(), shown(runner, str(plan)))
     names = [s.get("wkt_step_name") for s in steps]
     # the inner block is unrolled inside the outer one, which stays a repeat
-    assert names == ["Warm-up walk", "Long", "Fast", "Walk", "Fast", "Walk", "Fast", "Walk", None,
-                     "Cool-down"]
+    assert names == [
+        "Warm-up walk",
+        "Long",
+        "Fast",
+        "Walk",
+        "Fast",
+        "Walk",
+        "Fast",
+        "Walk",
+        None,
+        "Cool-down",
+    ]
     assert steps[8]["repeat_steps"] == 2 and steps[8]["duration_step"] == 1
     fast = steps[2]
     assert fast["duration_value"] == round(Fraction(100 * 60, 180) * 1000)  # 100 steps at 180 spm
@@ -264,13 +310,20 @@ def test_same_plan_same_bytes_and_different_plans_different_ids():
 
 def test_installed_command_writes_a_fit_file(tmp_path):
     out = tmp_path / "steady.fit"
-    done = subprocess.run([EXE, "workout", "steady", "--spm", "172", "-o", str(out)],
-                          capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "RUNCOACH_PLANS_DIR": str(tmp_path / "none")})
+    done = subprocess.run(
+        [EXE, "workout", "steady", "--spm", "172", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "RUNCOACH_PLANS_DIR": str(tmp_path / "none")},
+    )
     assert done.returncode == 0, done.stderr
     steps = decode(out.read_bytes())["workout_step_mesgs"]
-    assert [s["custom_target_cadence_low"] for s in steps] == [(115 - 3) // 2, (172 - 3) // 2,
-                                                               (110 - 3) // 2]
+    assert [s["custom_target_cadence_low"] for s in steps] == [
+        (115 - 3) // 2,
+        (172 - 3) // 2,
+        (110 - 3) // 2,
+    ]
 
 
 def test_default_output_name_is_the_plans(runner):
@@ -321,7 +374,9 @@ def test_zwo_round_trip(runner, name):
     assert root.findtext("name") == summary["name"]
     assert len(elements) == len(summary["segments"])
     for element, row in zip(elements, summary["segments"], strict=True):
-        assert float(element.get("Duration")) == pytest.approx(float(row["duration_seconds"]), abs=5e-4)
+        assert float(element.get("Duration")) == pytest.approx(
+            float(row["duration_seconds"]), abs=5e-4
+        )
         start, end = Fraction(str(row["spm_start"])), Fraction(str(row["spm_end"]))
         events = element.findall("textevent")
         assert events[0].get("message") == row["name"] and events[0].get("timeoffset") == "0"
@@ -329,4 +384,7 @@ def test_zwo_round_trip(runner, name):
             assert element.tag == "SteadyState" and element.get("Cadence") == str(round(start))
         else:
             assert element.tag == "Ramp"
-            assert (element.get("CadenceLow"), element.get("CadenceHigh")) == (str(round(start)), str(round(end)))
+            assert (element.get("CadenceLow"), element.get("CadenceHigh")) == (
+                str(round(start)),
+                str(round(end)),
+            )

@@ -80,13 +80,3 @@ def guide(
     env = np.minimum(1.0, np.minimum(n + 1, length - n) / fade)
     out: np.ndarray = (y * np.clip(env, 0.0, 1.0)).astype(np.float32)
     return out
-
-
-def phase_at(pattern: Breath, k: int) -> tuple[Literal["in", "out"], int]:
-    """The phase and the 1-based step within it for step ``k`` of a segment (for displays)."""
-    if pattern.off:
-        raise ValueError("breath is off")
-    pos = k % pattern.cycle
-    if pos < pattern.inhale:
-        return "in", pos + 1
-    return "out", pos - pattern.inhale + 1

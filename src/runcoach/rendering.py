@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from runcoach.mix.levels import BLOCK_FRAMES, MixOptions
 from runcoach.mix.blocks import pcm16_pieces
 from runcoach.mix.layers import Layers, layered_blocks
+from runcoach.mix.levels import BLOCK_FRAMES, MixOptions
 from runcoach.plans.model import Breath, Plan
 from runcoach.plans.units import format_spm
 from runcoach.sinks.codecs import format_for, write_audio

@@ -19,8 +19,15 @@ from typing import Literal, NamedTuple
 
 from runcoach.errors import OptionError, PlanError
 from runcoach.metronome import step_offset, step_offsets
-from runcoach.plans.units import MAX_SEGMENTS, MAX_SPM, MAX_TOTAL_SECONDS, MIN_SPM, format_seconds, format_spm
-from runcoach.plans.model import Breath, Cadence, Plan, Repeat, SOUND_OFF, Segment, parse_sound
+from runcoach.plans.model import SOUND_OFF, Breath, Cadence, Plan, Repeat, Segment, parse_sound
+from runcoach.plans.units import (
+    MAX_SEGMENTS,
+    MAX_SPM,
+    MAX_TOTAL_SECONDS,
+    MIN_SPM,
+    format_seconds,
+    format_spm,
+)
 
 #: Steps computed at a time inside one segment: bounds memory whatever the segment's length.
 STEP_CHUNK = 4096

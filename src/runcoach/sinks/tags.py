@@ -81,5 +81,3 @@ def _vorbis_tags(path: Path, kind: str, tags: Tags, chapters: Sequence[Chapter],
         audio.save(padding=lambda info: 8192)
     else:
         audio.save()
-
-

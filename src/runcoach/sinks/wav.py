@@ -37,8 +37,6 @@ def check_wav_size(*, rate: int, channels: int, total_frames: int) -> None:
         )
 
 
-
-
 def _chunk(cid: bytes, payload: bytes) -> bytes:
     """A RIFF chunk; an odd payload gets a pad byte not counted in its size field."""
     return cid + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) & 1 else b"")
@@ -163,5 +161,3 @@ def write_wav_sparse(
             raise ValueError(f"{done} frames written, {total_frames} announced")
         os.pwrite(fd, trailer, start + total_frames * frame_bytes)
     return Path(path)
-
-
