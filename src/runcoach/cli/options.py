@@ -336,8 +336,10 @@ def make_layers(
             raise OptionError(f"--announce-every: {err.problem}") from None
         if every < 60:
             raise OptionError(f"--announce-every must be at least 1m, got {announce_every}")
-    if music is not None and not music.is_file():
-        raise OptionError(f"{music}: no such music file")
+    if music is not None:
+        from runcoach.sounds.music import check
+
+        check(music)
     return Layers(
         voice=the_voice, announce_every=every, music=music, voice_db=voice_db, music_db=music_db
     )

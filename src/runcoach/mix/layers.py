@@ -149,12 +149,11 @@ class _Music:
         """The music layer at ``share`` of the ceiling (None without music, or silent music)."""
         if layers.music is None:
             return None
-        top = _music.peak(layers.music)
+        where = {"rate": session.rate, "channels": options.channels}
+        top = _music.peak(layers.music, frames=session.total_frames, **where)
         if top <= 0:
             return None
-        stream = _music.looped(
-            layers.music, rate=session.rate, channels=options.channels, frames=session.total_frames
-        )
+        stream = _music.looped(layers.music, frames=session.total_frames, **where)
         music = cls(stream, np.float32(share / top), session, ramp)
         music.buffer = np.zeros((0, options.channels), dtype=np.float32)
         return music

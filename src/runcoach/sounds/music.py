@@ -1,83 +1,100 @@
-"""The runner's own music under the session: decoded in blocks (MP3, FLAC, OGG, WAV through
-libsndfile), resampled to the session's rate with soxr, looped or trimmed to its length."""
+"""The runner's own music under the session: decoded in blocks with PyAV (FFmpeg in its wheel:
+MP3, AAC/M4A, FLAC, OGG, Opus, WAV …), resampled to the session's rate, looped or trimmed to its
+length.
+
+Only what the session uses is ever decoded: a ten-hour file under a twenty-minute session costs
+twenty minutes of decoding, and its level is measured on those twenty minutes.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from runcoach._quiet import quiet_stderr
 from runcoach.errors import OptionError
-
-#: Frames decoded at a time.
-_BLOCK = 16384
 
 
 def _open(path: str | os.PathLike[str]) -> Any:
-    import soundfile
+    """The file opened for decoding: a regular file with an audio stream, else ``OptionError``."""
+    import av
 
-    if not os.path.isfile(path):
-        raise OptionError(f"{path}: no such music file")
+    where = os.fspath(path)
     try:
-        with quiet_stderr():
-            return soundfile.SoundFile(os.fspath(path))
-    except (RuntimeError, soundfile.LibsndfileError):
+        info = os.stat(where)
+    except OSError:
+        raise OptionError(f"{where}: no such music file") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise OptionError(f"{where}: not a regular file (a folder, device or FIFO): no music")
+    av.logging.set_level(av.logging.PANIC)  # FFmpeg's own lines would bypass ours
+    try:
+        container = av.open(where, mode="r")
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError):
         raise OptionError(
-            f"{path}: cannot decode this music file; use MP3, FLAC, OGG or WAV audio"
+            f"{where}: cannot decode this music file; use MP3, M4A, FLAC, OGG or WAV audio"
         ) from None
+    if not container.streams.audio:
+        container.close()
+        raise OptionError(f"{where}: the file holds no audio")
+    return container
 
 
-def _remix(block: np.ndarray, channels: int) -> np.ndarray:
-    if block.shape[1] == channels:
-        return block
-    if channels == 1:
-        mono: np.ndarray = block.mean(axis=1, keepdims=True, dtype=np.float32)
-        return mono
-    if block.shape[1] == 1:
-        return np.repeat(block, channels, axis=1)
-    return block[:, :channels]
+def check(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, a music file that cannot be decoded (``OptionError``)."""
+    _open(path).close()
 
 
-def decode(path: str | os.PathLike[str], *, rate: int, channels: int) -> Iterator[np.ndarray]:
-    """Yield the file's audio once through, as float32 ``(frames, channels)`` at ``rate``.
+def decode(
+    path: str | os.PathLike[str], *, rate: int, channels: int, frames: int | None = None
+) -> Iterator[np.ndarray]:
+    """Yield the file's audio once through (at most ``frames`` frames), as float32
+    ``(frames, channels)`` at ``rate``.
 
-    Raises ``OptionError`` for a missing or undecodable file.
+    Raises ``OptionError`` for a missing or undecodable file, naming it.
     """
-    import soxr
+    import av
 
-    handle = _open(path)
-    with handle:
-        native = int(handle.samplerate)
-        resampler = (
-            None if native == rate else soxr.ResampleStream(native, rate, channels, dtype="float32")
-        )
-        for block in handle.blocks(
-            blocksize=_BLOCK,
-            dtype="float32",
-            always_2d=True,
-        ):
-            block = _remix(block, channels)
-            if resampler is not None:
-                block = resampler.resample_chunk(block)
-            if len(block):
-                yield block
-        if resampler is not None:
-            tail = resampler.resample_chunk(np.zeros((0, channels), np.float32), last=True)
-            if len(tail):
-                yield tail
+    layout = "mono" if channels == 1 else "stereo"
+    left = frames
+    with _open(path) as container:
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    block = _block(out, channels, left)
+                    if len(block):
+                        left = None if left is None else left - len(block)
+                        yield block
+                    if left == 0:
+                        return
+            for out in resampler.resample(None):  # what the resampler still holds
+                block = _block(out, channels, left)
+                if len(block):
+                    left = None if left is None else left - len(block)
+                    yield block
+        except av.error.FFmpegError as err:
+            raise OptionError(
+                f"{os.fspath(path)}: the music file is damaged ({err.strerror})"
+            ) from None
 
 
-def peak(path: str | os.PathLike[str]) -> float:
-    """The highest absolute sample of the file (one decoding pass, flat memory)."""
-    handle = _open(path)
+def _block(frame: Any, channels: int, left: int | None) -> np.ndarray:
+    """A resampled frame as ``(frames, channels)`` float32, cut to ``left`` frames."""
+    data = frame.to_ndarray().reshape(-1, channels)  # packed float: interleaved channels
+    block: np.ndarray = np.ascontiguousarray(data if left is None else data[:left], np.float32)
+    return block
+
+
+def peak(path: str | os.PathLike[str], *, rate: int, channels: int, frames: int) -> float:
+    """The highest absolute sample of what a session of ``frames`` frames plays of the file
+    (the file once through when it is shorter: it loops)."""
     top = 0.0
-    with handle:
-        for block in handle.blocks(blocksize=_BLOCK, dtype="float32"):
-            if len(block):
-                top = max(top, float(np.max(np.abs(block))))
+    for block in decode(path, rate=rate, channels=channels, frames=frames):
+        top = max(top, float(np.max(np.abs(block))))
     return top
 
 
@@ -88,12 +105,9 @@ def looped(
     left = frames
     while left > 0:
         produced = 0
-        for block in decode(path, rate=rate, channels=channels):
-            block = block[:left]
+        for block in decode(path, rate=rate, channels=channels, frames=left):
             produced += len(block)
             left -= len(block)
             yield block
-            if left == 0:
-                return
         if produced == 0:
-            raise OptionError(f"{path}: the music file holds no audio")
+            raise OptionError(f"{os.fspath(path)}: the music file holds no audio")
