@@ -388,3 +388,42 @@ def test_zwo_round_trip(runner, name):
                 str(round(start)),
                 str(round(end)),
             )
+
+
+# --- export --format fit: a whole program as watch workouts ----------------------------------
+
+
+def test_export_a_program_as_fit_workouts(runner):
+    result = invoke(runner, "export", "cadence-builder-6w", "watch", "--spm", "162", "-f", "fit")
+    assert result.exit_code == 0, result.output
+    program = load_program("cadence-builder-6w")
+    files = sorted(Path("watch").glob("*.fit"))
+    assert len(files) == sum(len(w.sessions) for w in program.weeks)
+    assert not list(Path("watch").glob("*.m3u"))  # a playlist is for audio
+    for path, (w, s, _) in zip(files, program.sessions(), strict=True):
+        assert path.name.startswith(f"w{w:02d}-s{s}-")
+        summary = shown(
+            runner, "cadence-builder-6w", "--week", str(w), "--session", str(s), "--spm", "162"
+        )
+        check_fit(path.read_bytes(), summary)
+    # Skip-if-current, as for audio; another tolerance is another file content.
+    again = invoke(runner, "export", "cadence-builder-6w", "watch", "--spm", "162", "-f", "fit")
+    assert f"0 written, {len(files)} up to date" in again.stdout
+    wider = invoke(
+        runner,
+        "export",
+        "cadence-builder-6w",
+        "watch",
+        "--spm",
+        "162",
+        "-f",
+        "fit",
+        "--tolerance",
+        "5",
+    )
+    assert f"{len(files)} written" in wider.stdout
+    check_fit(
+        files[0].read_bytes(),
+        shown(runner, "cadence-builder-6w", "--week", "1", "--session", "1", "--spm", "162"),
+        tolerance=Fraction(5),
+    )

@@ -22,6 +22,7 @@ from typing import Any
 
 from runcoach._version import __version__
 from runcoach.errors import OutputError
+from runcoach.interop import WORKOUT_FORMATS, workout_bytes
 from runcoach.mix.layers import Layers
 from runcoach.mix.levels import MixOptions
 from runcoach.plans.model import Plan
@@ -53,6 +54,14 @@ class Settings:
     quality: float | None = None
     mix: MixOptions = field(default_factory=MixOptions)
     layers: Layers = field(default_factory=Layers)
+    #: Watch workouts (``fmt`` ``fit`` or ``zwo``): the cadence band and FIT's cadence unit.
+    tolerance: float = 3.0
+    fit_cadence: str = "strides"
+
+    @property
+    def workout(self) -> bool:
+        """True when the export writes watch workouts rather than audio."""
+        return self.fmt in WORKOUT_FORMATS
 
     def describe(self) -> str:
         """Everything that changes the audio, as text for the fingerprint."""
@@ -76,6 +85,8 @@ class Settings:
                 music,
                 self.layers.voice_db,
                 self.layers.music_db,
+                self.tolerance,
+                self.fit_cadence,
             )
         )
 
@@ -192,6 +203,18 @@ def _render(
     job: Job, settings: Settings, progress: Callable[[int], None] | None, every: int = 1
 ) -> None:
     """Render one file, reporting progress as increments of at least ``every`` frames."""
+    if settings.workout:
+        data = workout_bytes(
+            job.session,
+            fmt=settings.fmt,
+            tolerance=settings.tolerance,
+            fit_cadence=settings.fit_cadence,
+        )
+        with atomic_output(job.path) as handle:
+            handle.write(data)
+        if progress is not None:
+            progress(job.session.total_frames)
+        return
     last = 0
 
     def report(done: int) -> None:
@@ -278,7 +301,9 @@ def export(
                 on_file(job.path, True)
         else:
             pending.append(job)
-    count = min(len(pending), max(1, workers or os.cpu_count() or 1))
+    # Workouts take milliseconds each: no worker processes for them.
+    cores = 1 if settings.workout else (workers or os.cpu_count() or 1)
+    count = min(len(pending), max(1, cores))
     if count <= 1:
         for job in pending:
             _render(job, settings, progress)
@@ -286,7 +311,7 @@ def export(
     else:
         _run_parallel(pending, settings, count, progress, finished)
     report.written.sort()
-    if isinstance(target, Program) or len(todo) > 1:
+    if (isinstance(target, Program) or len(todo) > 1) and not settings.workout:
         report.playlist = write_playlist(dest / f"{slug(target.name)}.m3u", todo)
     return report
 

@@ -17,6 +17,7 @@ from runcoach.cli.options import (
     ClickDbOpt,
     CountdownOpt,
     CueDbOpt,
+    FitCadenceOpt,
     GuideOpt,
     MusicDbOpt,
     MusicOpt,
@@ -25,6 +26,7 @@ from runcoach.cli.options import (
     SoundOpt,
     SpmOpt,
     StereoOpt,
+    ToleranceOpt,
     VoiceDbOpt,
     VoiceOpt,
     VolumeOpt,
@@ -54,7 +56,14 @@ def export(
     spm: SpmOpt = None,
     breath: BreathOpt = None,
     sound: SoundOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="wav, flac, ogg, mp3 or m4a.")] = "mp3",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="wav, flac, ogg, mp3 or m4a (audio), or fit or zwo (watch and Zwift workouts).",
+        ),
+    ] = "mp3",
     bitrate: BitrateOpt = None,
     quality: QualityOpt = None,
     sample_rate: RateOpt = 44100,
@@ -69,6 +78,8 @@ def export(
     cue_db: CueDbOpt = 0.0,
     voice_db: VoiceDbOpt = 0.0,
     music_db: MusicDbOpt = 0.0,
+    tolerance: ToleranceOpt = 3.0,
+    fit_cadence: FitCadenceOpt = "strides",
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -95,14 +106,18 @@ def export(
       runcoach export return-to-run ~/Music/runcoach --spm 168 --format mp3
 
       runcoach export cadence-builder-6w out/ --spm 160 --voice
+
+      runcoach export return-to-run watch/ --spm 168 --format fit
     """
+    from runcoach.interop import WORKOUT_FORMATS
     from runcoach.plans.catalogue import load_any
     from runcoach.plans.units import format_seconds
     from runcoach.sinks.codecs import FORMATS
 
     kind = fmt.lower().lstrip(".")
-    if kind not in FORMATS:
-        raise OptionError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if kind not in (*FORMATS, *WORKOUT_FORMATS):
+        choices = ", ".join((*FORMATS, *WORKOUT_FORMATS))
+        raise OptionError(f"--format must be one of {choices}, got {fmt!r}")
     if folder.exists() and not folder.is_dir():
         raise OptionError(f"{folder}: is a file, not a folder")
     thing = load_any(target)
@@ -119,6 +134,8 @@ def export(
         levels=(click_db, cue_db, voice_db, music_db),
         voice=(voice, announce_every),
         music=music,
+        tolerance=tolerance,
+        fit_cadence=fit_cadence,
     )
     started = time.monotonic()
     report, planned = _export(thing, folder, settings, jobs=jobs, force=force, quiet=quiet)
@@ -127,7 +144,8 @@ def export(
         total = sum(job.session.total_seconds for job in planned)
         typer.echo(
             f"Exported {thing.name} to {folder}: {len(report.written)} written, "
-            f"{len(report.skipped)} up to date, {format_seconds(total)} of audio in "
+            f"{len(report.skipped)} up to date, {format_seconds(total)} of "
+            f"{'sessions' if settings.workout else 'audio'} in "
             f"{seconds:.1f} s" + (f"; playlist {report.playlist.name}" if report.playlist else "")
         )
 
@@ -143,8 +161,10 @@ def _settings(
 ) -> Settings:
     """The export settings from the options (voice, music and levels checked here)."""
     from runcoach.export import Settings
+    from runcoach.interop.fit_workout import check_options
     from runcoach.mix.levels import MixOptions
 
+    check_options(session["tolerance"], session["fit_cadence"])
     click_db, cue_db, voice_db, music_db = levels
     layers = make_layers(
         voice=voice[0],
@@ -174,7 +194,7 @@ def _export(
     from runcoach.sinks.codecs import check_encoding
 
     planned = jobs_for(thing, folder, settings)
-    for job in planned:
+    for job in planned if not settings.workout else ():
         check_encoding(
             settings.fmt,
             rate=settings.rate,

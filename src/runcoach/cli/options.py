@@ -343,3 +343,23 @@ def make_layers(
     return Layers(
         voice=the_voice, announce_every=every, music=music, voice_db=voice_db, music_db=music_db
     )
+
+
+# Watch workouts (workout, and export --format fit).
+ToleranceOpt = Annotated[
+    float,
+    typer.Option(
+        "--tolerance",
+        parser=bounded("--tolerance", 0, 30, " spm"),
+        metavar="SPM",
+        help="How far (steps per minute, 0-30) the cadence may drift before the watch alerts.",
+    ),
+]
+FitCadenceOpt = Annotated[
+    str,
+    typer.Option(
+        "--fit-cadence",
+        help="Unit of FIT cadence targets: strides (per minute, FIT's own: steps / 2) or steps "
+        "(for devices that read steps per minute).",
+    ),
+]

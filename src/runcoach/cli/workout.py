@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from runcoach.cli.base import app
-from runcoach.cli.options import SessionOpt, SpmOpt, WeekOpt, bounded
+from runcoach.cli.options import FitCadenceOpt, SessionOpt, SpmOpt, ToleranceOpt, WeekOpt
 
 OutputOpt = Annotated[
     Path | None,
@@ -20,23 +20,6 @@ OutputOpt = Annotated[
         help="The workout file to write: .fit (Garmin and other watches) or .zwo (Zwift). "
         "Default: <plan name>.fit here.",
         show_default=False,
-    ),
-]
-ToleranceOpt = Annotated[
-    float,
-    typer.Option(
-        "--tolerance",
-        parser=bounded("--tolerance", 0, 30, " spm"),
-        metavar="SPM",
-        help="How far (steps per minute, 0-30) the cadence may drift before the watch alerts.",
-    ),
-]
-FitCadenceOpt = Annotated[
-    str,
-    typer.Option(
-        "--fit-cadence",
-        help="Unit of FIT cadence targets: strides (per minute, FIT's own: steps / 2) or steps "
-        "(for devices that read steps per minute).",
     ),
 ]
 FormatOpt = Annotated[
