@@ -23,6 +23,7 @@ from runcoach.cli.coaching import (
     parse_day,
     print_json,
 )
+from runcoach.cli.coaching import ask_missing as _ask_missing
 from runcoach.cli.options import SessionOpt, WeekOpt
 from runcoach.errors import OptionError, PlanError
 
@@ -163,53 +164,6 @@ def today(
 
 
 # -- log ------------------------------------------------------------------------------------
-
-
-def _ask_missing(values: dict[str, Any], missing: list[str]) -> dict[str, Any]:
-    """Ask for the missing answers on a terminal, or exit 2 naming them."""
-    if not missing:
-        return values
-    if not is_terminal():
-        raise OptionError(
-            "missing answers: "
-            + ", ".join(_OPTION_NAMES[name] for name in missing)
-            + " (no terminal to ask on: give them as options)"
-        )
-    from rich.prompt import Confirm, IntPrompt, Prompt
-
-    for name in missing:
-        if name == "completed":
-            values["completed"] = Confirm.ask("Did you complete the whole session?")
-            if not values["completed"]:
-                values["stopped_at"] = Prompt.ask("Where did you stop (e.g. 12m or 12:30)?")
-        elif name in ("pain", "effort"):
-            values[name] = IntPrompt.ask(
-                _QUESTIONS[name], choices=[str(i) for i in range(11)], show_choices=False
-            )
-        elif name == "note":
-            values["note"] = Prompt.ask(_QUESTIONS[name], default="")
-        else:
-            values[name] = Confirm.ask(_QUESTIONS[name])
-    return values
-
-
-_OPTION_NAMES = {
-    "completed": "--completed or --stopped-at",
-    "leak": "--leak/--no-leak",
-    "heaviness": "--heaviness/--no-heaviness",
-    "bleeding": "--bleeding/--no-bleeding",
-    "pain": "--pain",
-    "effort": "--effort",
-    "note": "--note",
-}
-_QUESTIONS = {
-    "leak": "Any leaking (urine or bowel)?",
-    "heaviness": "Any heaviness or dragging in the pelvis?",
-    "bleeding": "Any bleeding that is not a period?",
-    "pain": "Pain, 0 (none) to 10 (the worst imaginable)",
-    "effort": "Effort, 0 (rest) to 10 (all-out)",
-    "note": "A note (optional)",
-}
 
 
 def _seconds(text: str | None) -> float | None:

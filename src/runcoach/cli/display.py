@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 #: The widest the panel gets (it fits a 60-column terminal).
 PANEL_WIDTH = 60
 KEYS_HINT = "space pause  n next  p back  +/- spm  b breath  q quit"
+#: The second hint line: the key for symptoms (leaking, heaviness, pain) while running.
+SYMPTOMS_HINT = "w symptoms now: walk from the next step"
 
 
 def _spm(status: Status) -> str:
@@ -144,7 +146,11 @@ def panel(status: Status, *, keys: bool, width: int = PANEL_WIDTH) -> Renderable
         grid.add_row("", Text(status.note, style="italic"))
     body: RenderableType = grid
     if keys:
-        body = Group(grid, Text(KEYS_HINT, style="dim", no_wrap=True, overflow="ellipsis"))
+        hints = [
+            Text(line, style="dim", no_wrap=True, overflow="ellipsis")
+            for line in (KEYS_HINT, SYMPTOMS_HINT)
+        ]
+        body = Group(grid, *hints)
     return Panel(
         body,
         title=f"runcoach · {status.plan_name}",

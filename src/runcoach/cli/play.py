@@ -1,4 +1,9 @@
-"""``runcoach play``: a session through the speakers, with a live display and live controls."""
+"""``runcoach play``: a session through the speakers, with a live display and live controls.
+
+A journal session (``--today``, or the explicit program session ``runcoach today`` offers) is
+logged when it ends: the check-in questions are asked on a terminal, symptoms noted with ``w``
+are written to the journal (see :mod:`runcoach.cli.coaching`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from runcoach.cli.base import Interrupted, app
+from runcoach.cli.coaching import (
+    Coached,
+    check_in_after_play,
+    check_today_alone,
+    journal_session,
+    not_logged,
+    note_symptoms,
+    todays_session,
+)
 from runcoach.cli.options import (
     BreathOpt,
     CountdownOpt,
@@ -29,8 +43,12 @@ from runcoach.cli.options import (
     make_session,
 )
 
+from runcoach.errors import RunCoachError
+
 if TYPE_CHECKING:
+    from runcoach.live.controller import Controller
     from runcoach.live.edits import Command
+    from runcoach.live.status import Summary
     from runcoach.timeline import Session
 
 #: Keys and the escape sequences of arrow keys, to the controls they press.
@@ -47,6 +65,7 @@ KEYS: dict[bytes, Command] = {
     b"-": "slower",
     b"_": "slower",
     b"b": "breath",
+    b"w": "walk",
     b"q": "quit",
 }
 
@@ -181,12 +200,27 @@ def play(
     volume: VolumeOpt = 1.0,
     guide: GuideOpt = False,
     countdown: CountdownOpt = 3,
+    today: Annotated[
+        bool,
+        typer.Option(
+            "--today",
+            help="Play the session `runcoach today` offers (instead of --plan, --duration, "
+            "--week and --session), and log it in the journal when it ends.",
+        ),
+    ] = False,
 ) -> None:
     """Play a session live, with a display and keys to pause, skip and change the cadence.
 
-    Keys: space pause · n/→ next segment · p/← back · +/- cadence · b breath · q quit.
+    Keys: space pause · n/→ next segment · p/← back · +/- cadence · b breath · w symptoms now
+    (walk from the next step) · q quit.
+
+    With --today (or --plan PROGRAM --week W --session S naming the session `runcoach today`
+    offers) the session is logged in the journal when it ends: on a terminal the check-in
+    questions follow at once; elsewhere it prints the `runcoach log` line that logs it.
 
     Examples:
+
+      runcoach play --today
 
       runcoach play --spm 170 --plan intervals
 
@@ -204,10 +238,29 @@ def play(
     if list_devices:
         _list_devices(explicit_backend)
         return
+    coached: Coached | None
+    if today:
+        check_today_alone(
+            **{"--plan": plan, "--duration": duration, "--week": week, "--session": session_number}
+        )
+        coached = todays_session("playing")
+        plan, week, session_number = coached.program, coached.week, coached.session
+        spm = spm if spm is not None else coached.spm
     the_plan = load_plan_option(plan, duration, spm, week=week, session=session_number)
     session = make_session(the_plan, spm, breath, sound, sample_rate, countdown)
     start = start_frame_for(session, start_at)
-    _play(session, start, backend=backend, device=device, stereo=stereo, volume=volume, guide=guide)
+    if not today:
+        coached = journal_session(plan, week, session_number)
+    _play(
+        session,
+        start,
+        backend=backend,
+        device=device,
+        stereo=stereo,
+        volume=volume,
+        guide=guide,
+        coached=coached,
+    )
 
 
 def _header(session: Session, start: int, stereo: bool, host: str) -> str:
@@ -232,6 +285,7 @@ def _play(
     stereo: bool,
     volume: float,
     guide: bool,
+    coached: Coached | None = None,
 ) -> None:
     from runcoach.cli.display import LiveDisplay, PlainDisplay
     from runcoach.live.controller import Controller
@@ -263,8 +317,28 @@ def _play(
             display.start(_header(session, start, stereo, backend))
             summary = controller.run()
     except (KeyboardInterrupt, Interrupted):
-        display.finish(controller.summary(completed=False, interrupted=True))
+        cut = controller.summary(completed=False, interrupted=True)
+        display.finish(cut)
+        _cut_short(coached, controller, cut, session)
+        raise
+    except RunCoachError:
+        display.close()
+        _cut_short(coached, controller, controller.summary(completed=False), session)
         raise
     finally:
         display.close()
     display.finish(summary)
+    if coached is not None:
+        note_symptoms(coached, controller.symptoms)
+        check_in_after_play(coached, summary, float(session.total_seconds))
+
+
+def _cut_short(
+    coached: Coached | None, controller: Controller, summary: Summary, session: Session
+) -> None:
+    """Play of a journal session ended by Ctrl-C or an error: keep the symptoms noted, and say
+    how to log the session."""
+    if coached is None:
+        return
+    note_symptoms(coached, controller.symptoms)
+    not_logged(coached, summary, float(session.total_seconds))

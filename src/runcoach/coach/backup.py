@@ -13,7 +13,7 @@ import io
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,15 @@ from runcoach.coach.records import (
     SessionRecord,
     Symptom,
 )
+from runcoach.coach.reviews import StoredReview
 from runcoach.errors import OptionError, OutputError
 
-#: The ``format`` key of a JSON backup, and the version of its layout.
+#: The ``format`` key of a JSON backup, and the version of its layout (2: with the reviews of
+#: recorded runs; version 1 files, without them, are read as they are).
 FORMAT = "runcoach-journal"
-VERSION = 1
+VERSION = 2
+#: The lists of records a backup holds, in the order they are merged.
+PARTS = ("enrolments", "sessions", "symptoms", "reviews")
 #: The columns of a CSV export: the history's, then the rest a physiotherapist may want.
 CSV_COLUMNS = (
     *HISTORY_SESSION_KEYS,
@@ -48,11 +52,12 @@ MAX_BYTES = 200_000_000
 
 @dataclass(frozen=True)
 class Contents:
-    """Everything a journal holds, each table oldest first."""
+    """Everything a journal holds, each table oldest first (reviews in their check-ins' order)."""
 
     enrolments: list[Enrolment]
     sessions: list[SessionRecord]
     symptoms: list[Symptom]
+    reviews: list[StoredReview] = field(default_factory=list)
 
 
 def kind_of(path: str | os.PathLike[str]) -> str:
@@ -74,6 +79,7 @@ def to_json(contents: Contents) -> str:
         "enrolments": [e.to_dict() for e in contents.enrolments],
         "sessions": [s.to_dict() for s in contents.sessions],
         "symptoms": [s.to_dict() for s in contents.symptoms],
+        "reviews": [r.to_dict() for r in contents.reviews],
     }
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
@@ -146,35 +152,39 @@ def parse(data: Any) -> Contents:
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= VERSION:
         raise JournalError(f"version {version!r}: this runcoach reads backup versions 1-{VERSION}")
-    unknown = sorted(set(data) - {"format", "version", "enrolments", "sessions", "symptoms"})
+    unknown = sorted(set(data) - {"format", "version", *PARTS})
     if unknown:
         raise JournalError(f"{unknown[0]}: not a part of a backup")
     lists = {}
-    for key in ("enrolments", "sessions", "symptoms"):
+    for key in PARTS:
         items = data.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise JournalError(f"{key}: must be a list of records")
-        lists[key] = items
-    enrolments, sessions, symptoms = (
-        list(enumerate(lists[key])) for key in ("enrolments", "sessions", "symptoms")
-    )
+        lists[key] = list(enumerate(items))
     contents = Contents(
-        [Enrolment.from_dict(item, f"enrolments[{i}]") for i, item in enrolments],
-        [SessionRecord.from_dict(item, f"sessions[{i}]") for i, item in sessions],
-        [Symptom.from_dict(item, f"symptoms[{i}]") for i, item in symptoms],
+        [Enrolment.from_dict(item, f"enrolments[{i}]") for i, item in lists["enrolments"]],
+        [SessionRecord.from_dict(item, f"sessions[{i}]") for i, item in lists["sessions"]],
+        [Symptom.from_dict(item, f"symptoms[{i}]") for i, item in lists["symptoms"]],
+        [StoredReview.from_dict(item, f"reviews[{i}]") for i, item in lists["reviews"]],
     )
     _check_links(contents)
     return contents
 
 
 def _check_links(contents: Contents) -> None:
-    """Every uid once; every session's enrolment, and every symptom's session, in the file."""
-    for key in ("enrolments", "sessions", "symptoms"):
+    """Every uid (and every recording) once; every session's enrolment, and every symptom's
+    and review's session, in the file."""
+    for key in PARTS:
         seen: set[str] = set()
         for i, record in enumerate(getattr(contents, key)):
             if record.uid in seen:
                 raise JournalError(f"{key}[{i}].uid: {record.uid!r} appears twice")
             seen.add(record.uid)
+    files: set[str] = set()
+    for i, review in enumerate(contents.reviews):
+        if review.file_sha256 in files:
+            raise JournalError(f"reviews[{i}].file_sha256: the same recording appears twice")
+        files.add(review.file_sha256)
     enrolments = {e.uid for e in contents.enrolments}
     for i, session in enumerate(contents.sessions):
         if session.enrolment_uid not in enrolments:
@@ -188,4 +198,9 @@ def _check_links(contents: Contents) -> None:
             raise JournalError(
                 f"symptoms[{i}].session_uid: {symptom.session_uid!r} is not a session of this "
                 "backup"
+            )
+    for i, review in enumerate(contents.reviews):
+        if review.session_uid not in sessions:
+            raise JournalError(
+                f"reviews[{i}].session_uid: {review.session_uid!r} is not a session of this backup"
             )

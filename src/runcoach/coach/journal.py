@@ -14,12 +14,11 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from runcoach.coach import checkins, course
+from runcoach.coach import checkins, course, reviews, store
 from runcoach.coach.progression import course_of, plan_day
 from runcoach.coach.records import (
     AlreadyEnrolled,
@@ -43,17 +42,17 @@ from runcoach.coach.schema import (
     journal_path,
     remove_sidecars,
 )
+from runcoach.coach.store import fields, header, insert, retry
 from runcoach.errors import OptionError
 
-#: How long one statement waits for another process's write to finish, then how often and how
-#: long a whole transaction is tried again.
+if TYPE_CHECKING:
+    from runcoach.coach.review import Review
+    from runcoach.coach.reviews import LoggedSession, Recording, Reviewed, StoredReview
+
+#: How long one statement waits for another process's write to finish (then the whole
+#: transaction is tried again: :data:`runcoach.coach.store.RETRIES`).
 BUSY_TIMEOUT_SECONDS = 10.0
-_RETRIES = 8
 _T = TypeVar("_T")
-
-
-def _busy(err: sqlite3.OperationalError) -> bool:
-    return getattr(err, "sqlite_errorname", "").startswith("SQLITE_BUSY") or "locked" in str(err)
 
 
 class Journal:
@@ -97,7 +96,7 @@ class Journal:
             uri = self.path.resolve().as_uri() + "?mode=ro"
             ro = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
             try:
-                app_id, version, names, check = _header(ro)
+                app_id, version, names, check = header(ro)
             finally:
                 ro.close()
         except sqlite3.DatabaseError as err:
@@ -139,10 +138,10 @@ class Journal:
         """Set up a new journal, or bring an old one to :data:`SCHEMA_VERSION`, in one
         transaction (checked again inside it: another process may have done it meanwhile)."""
         if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            _retry(lambda: db.execute("PRAGMA journal_mode = WAL"))
+            retry(lambda: db.execute("PRAGMA journal_mode = WAL"))
 
         def work(db: sqlite3.Connection) -> None:
-            app_id, version, names, _ = _header(db, check=False)
+            app_id, version, names, _ = header(db, check=False)
             if app_id == 0 and version == 0 and not names:
                 version = 0
             elif app_id != APPLICATION_ID or version > SCHEMA_VERSION:
@@ -157,7 +156,7 @@ class Journal:
 
     def _transaction(self, db: sqlite3.Connection, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``work`` in one write transaction, begun once another process lets go."""
-        _retry(lambda: db.execute("BEGIN IMMEDIATE"))
+        retry(lambda: db.execute("BEGIN IMMEDIATE"))
         try:
             result = work(db)
             db.execute("COMMIT")
@@ -173,7 +172,7 @@ class Journal:
         try:
             yield
         except sqlite3.OperationalError as err:
-            if _busy(err):
+            if store.busy(err):
                 raise self._fail("busy: another runcoach kept it locked; try again") from None
             raise self._fail(f"cannot be used ({err})") from None
         except sqlite3.DatabaseError as err:
@@ -199,14 +198,14 @@ class Journal:
     @staticmethod
     def _current(db: sqlite3.Connection) -> Enrolment | None:
         row = db.execute("SELECT * FROM enrolments ORDER BY created_at DESC, id DESC LIMIT 1")
-        return next((Enrolment.from_dict(_fields(r)) for r in row), None)
+        return next((Enrolment.from_dict(fields(r)) for r in row), None)
 
     @staticmethod
     def _last(db: sqlite3.Connection, enrolment: Enrolment) -> SessionRecord | None:
         rows = db.execute(
             "SELECT * FROM sessions WHERE enrolment_uid = ? "
             "ORDER BY date DESC, logged_at DESC, id DESC LIMIT 1", (enrolment.uid,))  # fmt: skip
-        return next((SessionRecord.from_dict(_fields(r)) for r in rows), None)
+        return next((SessionRecord.from_dict(fields(r)) for r in rows), None)
 
     @staticmethod
     def _day_rows(
@@ -222,7 +221,7 @@ class Journal:
             "ORDER BY date, logged_at, id",
             {"uid": enrolment.uid, "on": on.isoformat(), "since": since},
         ).fetchall()
-        return [SessionRecord.from_dict(_fields(row)) for row in rows]
+        return [SessionRecord.from_dict(fields(row)) for row in rows]
 
     def enrolment(self) -> Enrolment | None:
         """The current enrolment (the latest), or ``None`` before ``start``."""
@@ -256,7 +255,7 @@ class Journal:
             current = self._current(db)
             if current is not None and not replace:
                 raise AlreadyEnrolled(current)
-            _insert(db, "enrolments", enrolment.to_dict())
+            insert(db, "enrolments", enrolment.to_dict())
             return enrolment
 
         return self._write(work)
@@ -290,12 +289,15 @@ class Journal:
         bleeding: bool = False,
         effort: int | None = None,
         note: str = "",
+        recording: Recording | None = None,
     ) -> SessionRecord:
         """Record the check-in of a session run on ``on`` (default today), decide what comes
         next and return the stored record. ``week``/``session``: default, today's session;
         ``completed``: default true unless ``stopped_at_seconds``; ``played_seconds``: from
-        ``play``; symptoms noted that day count. Raises ``OptionError`` for bad answers,
-        :class:`JournalError` while stopped or once complete (unless a session is given)."""
+        ``play``; symptoms noted that day count; ``recording``: a run reviewed against that
+        session and stored with the check-in (both or neither). Raises ``OptionError`` for bad
+        answers, :class:`JournalError` while stopped or once complete (unless a session is
+        given), or when the recording is stored with another check-in."""
         answers = checkins.Answers.make(
             leak=leak, heaviness=heaviness, pain=pain, completed=completed,
             stopped_at_seconds=stopped_at_seconds, played_seconds=played_seconds,
@@ -325,11 +327,15 @@ class Journal:
             record = checkins.new_record(
                 program, shape, enrolment, day_on, here, answers, len(noted)
             )
-            _insert(db, "sessions", record.to_dict())
+            insert(db, "sessions", record.to_dict())
             db.executemany(
                 "UPDATE symptoms SET session_uid = ? WHERE uid = ?",
                 [(record.uid, row["uid"]) for row in noted],
             )
+            if recording is not None:
+                target = reviews.logged_session(record, enrolment)
+                result = reviews.review_logged(target, recording)
+                store.save_review(db, reviews.StoredReview.of(record.uid, result, recording))
             return record
 
         return self._write(work)
@@ -358,7 +364,7 @@ class Journal:
             amended = checkins.with_next_day(
                 last, shape, day_on, pain=pain, leak=leak, heaviness=heaviness, bleeding=bleeding
             )
-            _update(db, amended)
+            store.update_session(db, amended)
             return amended
 
         return self._write(work)
@@ -368,7 +374,9 @@ class Journal:
         today). Returns what to do that day; raises :class:`JournalError` when not stopped."""
         day_on = on or dt.date.today()
         enrolment = self._enrolled()
-        self._write(lambda db: _update(db, checkins.resumed(self._last(db, enrolment), day_on)))
+        self._write(
+            lambda db: store.update_session(db, checkins.resumed(self._last(db, enrolment), day_on))
+        )
         return self.today(day_on)
 
     def note_symptom(
@@ -379,7 +387,7 @@ class Journal:
         symptom = checkins.new_symptom(at_seconds, on=on, note=note)
 
         def work(db: sqlite3.Connection) -> Symptom:
-            _insert(db, "symptoms", symptom.to_dict())
+            insert(db, "symptoms", symptom.to_dict())
             return symptom
 
         return self._write(work)
@@ -388,7 +396,8 @@ class Journal:
         """Every session, oldest first, and the weekly summary."""
 
         def work(db: sqlite3.Connection) -> History:
-            sessions, symptoms = _all(db, "sessions", SessionRecord), _all(db, "symptoms", Symptom)
+            sessions = store.all_of(db, "sessions", SessionRecord)
+            symptoms = store.all_of(db, "symptoms", Symptom)
             return History(tuple(sessions), summarise_weeks(sessions, symptoms), tuple(symptoms))
 
         return self._read(work, History((), ()))
@@ -402,9 +411,10 @@ class Journal:
         kind = backup.kind_of(path)
         contents = self._read(
             lambda db: backup.Contents(
-                _all(db, "enrolments", Enrolment),
-                _all(db, "sessions", SessionRecord),
-                _all(db, "symptoms", Symptom),
+                store.all_of(db, "enrolments", Enrolment),
+                store.all_of(db, "sessions", SessionRecord),
+                store.all_of(db, "symptoms", Symptom),
+                store.reviews(db),
             ),
             backup.Contents([], [], []),
         )
@@ -420,78 +430,53 @@ class Journal:
 
         def work(db: sqlite3.Connection) -> Imported:
             counts = [0, 0, 0]
-            for table in _TABLES:
+            for table in store.TABLES:
                 for record in getattr(contents, table):
-                    counts[_merge(db, table, record.to_dict())] += 1
+                    if table == "reviews":
+                        counts[store.merge_review(db, record)] += 1
+                    else:
+                        counts[store.merge(db, table, record.to_dict())] += 1
             return Imported(*counts)
 
         return self._write(work)
 
+    # -- reviews of recorded runs, kept with their check-ins ---------------------------------
 
-def _header(db: sqlite3.Connection, *, check: bool = True) -> tuple[int, int, set[str], str]:
-    """A database's application id, schema version, table names and ``quick_check`` verdict
-    (checked only when it is a runcoach journal)."""
-    app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    names = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master")}
-    verdict = "ok"
-    if check and app_id == APPLICATION_ID:
-        verdict = str(db.execute("PRAGMA quick_check").fetchone()[0])
-    return app_id, version, names, verdict
+    @staticmethod
+    def _logged(db: sqlite3.Connection, *key: object) -> LoggedSession | None:
+        found = store.latest_session(db, *key)
+        return reviews.logged_session(*found) if found is not None else None
 
+    def last_session(self) -> LoggedSession | None:
+        """The last session logged (the latest date, then the latest logged), with the plan it
+        played and its base cadence; ``None`` before any. Raises ``PlanError`` when its program
+        cannot be loaded any more."""
+        return self._read(self._logged, None)
 
-def _fields(row: sqlite3.Row) -> dict[str, Any]:
-    return {key: value for key, value in zip(row.keys(), row, strict=True) if key != "id"}
+    def logged_session(
+        self, program: str | os.PathLike[str], week: int, session: int
+    ) -> LoggedSession | None:
+        """The latest check-in of week ``week``, session ``session`` of ``program`` (a name or
+        a file, as ``start`` takes it), or ``None`` when that session was never logged."""
+        ref = course.program_ref(program)
+        return self._read(lambda db: self._logged(db, ref, week, session), None)
 
+    def store_review(self, target: LoggedSession, result: Review, recording: Recording) -> Reviewed:
+        """Store ``result`` (the review of ``recording`` against ``target``) with the check-in
+        of ``target``: added, or the same recording's stored review updated (``unchanged`` when
+        its figures are the same). Raises :class:`JournalError` when the check-in is gone or the
+        recording is stored with another check-in."""
+        stored = reviews.StoredReview.of(target.record.uid, result, recording)
 
-_R = TypeVar("_R", Enrolment, SessionRecord, Symptom)
-#: The tables, in the order a backup is merged (enrolments before their sessions).
-_TABLES = ("enrolments", "sessions", "symptoms")
-_ORDER = {
-    "enrolments": "created_at, id",
-    "sessions": "date, logged_at, id",
-    "symptoms": "date, logged_at, id",
-}
+        def work(db: sqlite3.Connection) -> Reviewed:
+            found = db.execute("SELECT 1 FROM sessions WHERE uid = ?", (target.record.uid,))
+            if found.fetchone() is None:
+                raise self._fail(f"the check-in of {target.record.date} is not in the journal")
+            return reviews.Reviewed(stored, target.record, store.save_review(db, stored))
 
+        return self._write(work)
 
-def _all(db: sqlite3.Connection, table: str, kind: type[_R]) -> list[_R]:
-    rows = db.execute(f"SELECT * FROM {table} ORDER BY {_ORDER[table]}").fetchall()
-    return [kind.from_dict(_fields(row), f"{table}[{i}]") for i, row in enumerate(rows)]
-
-
-def _insert(db: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
-    names = ", ".join(values)
-    marks = ", ".join(f":{name}" for name in values)
-    db.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
-
-
-def _update(db: sqlite3.Connection, record: SessionRecord) -> None:
-    values = record.to_dict()
-    sets = ", ".join(f"{name} = :{name}" for name in values if name != "uid")
-    db.execute(f"UPDATE sessions SET {sets} WHERE uid = :uid", values)
-
-
-def _merge(db: sqlite3.Connection, table: str, values: dict[str, Any]) -> int:
-    """Add a backup's record (0), replace an older copy of it (1), or keep ours (2)."""
-    row = db.execute(f"SELECT * FROM {table} WHERE uid = ?", (values["uid"],)).fetchone()
-    if row is None:
-        _insert(db, table, values)
-        return 0
-    if table == "sessions" and str(values["updated_at"]) > str(row["updated_at"]):
-        sets = ", ".join(f"{name} = :{name}" for name in values if name != "uid")
-        db.execute(f"UPDATE sessions SET {sets} WHERE uid = :uid", values)
-        return 1
-    return 2
-
-
-def _retry(step: Callable[[], object]) -> None:
-    """Run ``step``; while another process holds the journal past the busy timeout, wait a
-    little longer each time and try again."""
-    for attempt in range(_RETRIES):
-        try:
-            step()
-            return
-        except sqlite3.OperationalError as err:
-            if not _busy(err) or attempt == _RETRIES - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
+    def stored_reviews(self, session_uid: str | None = None) -> tuple[StoredReview, ...]:
+        """The stored reviews (of the check-in ``session_uid``, or all), in check-in order."""
+        none: tuple[StoredReview, ...] = ()
+        return self._read(lambda db: tuple(store.reviews(db, session_uid)), none)

@@ -69,10 +69,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             logged_at TEXT NOT NULL)""",
         "CREATE INDEX symptoms_by_day ON symptoms (date)",
     ),
+    # Version 2: recorded runs reviewed against a logged session, kept with its check-in. One
+    # row per recording (its sha256), so the same file logged twice is stored once.
+    (
+        """CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            session_uid TEXT NOT NULL REFERENCES sessions (uid),
+            file_name TEXT NOT NULL,
+            file_sha256 TEXT NOT NULL UNIQUE CHECK (length(file_sha256) = 64),
+            review TEXT NOT NULL,
+            trace TEXT NOT NULL,
+            logged_at TEXT NOT NULL)""",
+        "CREATE INDEX reviews_by_session ON reviews (session_uid)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-#: The tables every journal has.
+#: The tables every journal has, and those a journal has from a version on.
 TABLES = frozenset({"enrolments", "sessions", "symptoms"})
+TABLES_SINCE = {2: frozenset({"reviews"})}
 #: What every refusal to open a file ends with.
 UNTOUCHED = "runcoach leaves it untouched: set RUNCOACH_JOURNAL to another file"
 
@@ -90,7 +105,8 @@ def classify(app_id: int, version: int, names: set[str], check: str) -> str:
             f"written by a newer runcoach (journal version {version}, this one reads up to "
             f"{SCHEMA_VERSION}); upgrade runcoach to use it"
         )
-    if version < 1 or not names >= TABLES or check != "ok":
+    tables = TABLES.union(*(more for since, more in TABLES_SINCE.items() if version >= since))
+    if version < 1 or not names >= tables or check != "ok":
         problem = " ".join(check.split())[:120] if check != "ok" else "tables missing"
         return f"a damaged runcoach journal ({problem}); {UNTOUCHED}, or import a backup"
     return "current" if version == SCHEMA_VERSION else "old"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from runcoach.live.edits import COMMANDS, Command, LiveTimeline
-from runcoach.live.status import Cursor, Display, Status, Summary, breath_phase
+from runcoach.live.status import Cursor, Display, NotedSymptom, Status, Summary, breath_phase
 from runcoach.mix.blocks import blocks
 from runcoach.timeline import Session
 
@@ -35,9 +35,11 @@ class Controller:
 
     :meth:`run` is the producer loop and runs in the calling (main) thread; the controls
     (:meth:`toggle_pause`, :meth:`next`, :meth:`back`, :meth:`faster`, :meth:`slower`,
-    :meth:`cycle_breath`, :meth:`quit`, or :meth:`command`) may be called from any thread, such as
-    a key reader or a test. Every change is kept in :attr:`history` as ``(frame, session)``: the
-    stream is ``blocks(session)`` of each entry from its frame to the next one's.
+    :meth:`cycle_breath`, :meth:`walk`, :meth:`quit`, or :meth:`command`) may be called from any
+    thread, such as a key reader or a test. Every change is kept in :attr:`history` as
+    ``(frame, session)``: the stream is ``blocks(session)`` of each entry from its frame to the
+    next one's. Each ``walk`` ("symptoms now") is kept in :attr:`symptoms`, whether or not it
+    changed the timeline, for the caller to note in the journal.
     """
 
     def __init__(
@@ -63,6 +65,8 @@ class Controller:
         self.history: list[tuple[int, Session]] = [(start_frame, session)]
         #: ``(frame, True/False)`` for each pause and resume, at the stream position.
         self.pauses: list[tuple[int, bool]] = []
+        #: Each ``walk`` ("symptoms now"): when (session seconds) and in which segment.
+        self.symptoms: list[NotedSymptom] = []
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._last_cut = start_frame
@@ -117,6 +121,11 @@ class Controller:
     def cycle_breath(self) -> None:
         """Switch to the next breath pattern (4:6, 3:3, 3:2, 2:2, off)."""
         self.command("breath")
+
+    def walk(self) -> None:
+        """Symptoms now: note them, and walk the rest of the current running segment from the
+        next step (see :meth:`~runcoach.live.edits.LiveTimeline.walk_pace`)."""
+        self.command("walk")
 
     def quit(self) -> None:
         """Stop at once; :meth:`run` returns the summary."""
@@ -183,6 +192,9 @@ class Controller:
     ) -> Iterator[np.ndarray] | None:
         """Apply one timeline change: cut the queue and return the new source (or None)."""
         stream = self.stream
+        if name == "walk":
+            status = self.status()
+            self.symptoms.append(NotedSymptom(status.seconds, status.segment))
         margin = round(MARGIN_SECONDS * self.timeline.session.rate)
         for _attempt in range(3):
             now = max(stream.position() + margin, self._last_cut)

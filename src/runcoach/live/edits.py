@@ -15,8 +15,10 @@ blocks from that frame. The new session is an ordinary plan:
   ``--breath`` would have them.
 
 So frame positions before the cut never move, step placement stays closed-form (no drift), and
-the usual cues still mark every change. Time counts only audio played: a pause inserts silence
-in the stream without moving the timeline.
+the usual cues still mark every change. ``walk`` (the ``w`` key, "symptoms now") is one more such
+change: the rest of the current running segment becomes a walk, with the usual falling cue.
+Time counts only audio played: a pause inserts silence in the stream without moving the
+timeline.
 """
 
 from __future__ import annotations
@@ -28,12 +30,16 @@ from fractions import Fraction
 from typing import Literal
 
 from runcoach.errors import OptionError, PlanError, RunCoachError
+from runcoach.interop.imported import WALK_SPM
+from runcoach.interop.workout_steps import WALK_BELOW_SPM
 from runcoach.plans.model import BREATH_OFF, Breath, Cadence, Segment
 from runcoach.plans.units import MAX_SPM, MIN_SPM, format_seconds, format_spm, parse_duration
 from runcoach.timeline import Session, TimedSegment, resolve, segment_spm
 
-Command = Literal["pause", "next", "back", "faster", "slower", "breath", "quit"]
-COMMANDS: tuple[Command, ...] = ("pause", "next", "back", "faster", "slower", "breath", "quit")
+Command = Literal["pause", "next", "back", "faster", "slower", "breath", "walk", "quit"]
+COMMANDS: tuple[Command, ...] = (
+    "pause", "next", "back", "faster", "slower", "breath", "walk", "quit",
+)  # fmt: skip
 
 #: What ``b`` cycles through, in order (a pattern not listed goes to the first).
 BREATH_CYCLE = (Breath(4, 6), Breath(3, 3), Breath(3, 2), Breath(2, 2), BREATH_OFF)
@@ -123,6 +129,7 @@ class LiveTimeline:
         self.session = session
         self._parts: tuple[Part, ...] | None = None  # None: the original plan, untouched
         self._plan_segments: tuple[Segment, ...] | None = None
+        self._walk: tuple[Fraction, Breath] | None = None
 
     @property
     def changed(self) -> bool:
@@ -267,6 +274,38 @@ class LiveTimeline:
             note = f"back to {plan[previous].name}"
         return _Edit([*cut.split, *again, *cut.parts[cut.unit_end :]], note)
 
+    def walk_pace(self) -> tuple[Fraction, Breath]:
+        """The cadence and breath pattern ``w`` walks at: those of the plan's walk (a steady
+        segment below :data:`WALK_BELOW_SPM`) that comes most often, the first on a tie; without
+        one, :data:`WALK_SPM` with the breath cues off."""
+        if self._walk is None:
+            counts: dict[tuple[Fraction, Breath], int] = {}
+            for seg in self.original.segments():
+                if seg.spm_start == seg.spm_end and seg.spm_start < WALK_BELOW_SPM:
+                    key = (seg.spm_start, seg.breath)
+                    counts[key] = counts.get(key, 0) + 1
+            most = max(counts.values(), default=0)
+            self._walk = next(
+                (key for key, n in counts.items() if n == most), (WALK_SPM, BREATH_OFF)
+            )
+        return self._walk
+
+    def _symptoms(self, cut: _Cut, now: int) -> _Edit | str:
+        """``w`` (symptoms now): the rest of the current segment, when it is a run, becomes a
+        walk from the next step at :meth:`walk_pace`; it keeps its end, so nothing after moves."""
+        cur, j = cut.cur, cut.j
+        if (cur.spm_start + cur.spm_end) / 2 < WALK_BELOW_SPM:
+            return f"symptoms noted: keep walking ({cur.name})"
+        spm, breath = self.walk_pace()
+        spec, origin = cut.parts[j].segment, cut.parts[j].origin
+        seconds = cur.start_seconds + cur.duration_seconds - cut.seconds
+        rest = Segment(
+            "Walk", duration=seconds, spm=Cadence("abs", spm), breath=breath, sound=spec.sound
+        )
+        continues = cut.k > 0 or cut.parts[j].continues
+        parts = [*cut.split, Part(rest, origin, continues), *cut.parts[j + 1 :]]
+        return _Edit(parts, f"symptoms: walking {format_spm(spm)} spm to the end of {cur.name}")
+
 
 #: What each live command does to the timeline.
 _EDITS: dict[str, Callable[[LiveTimeline, _Cut, int], _Edit | Change | str]] = {
@@ -275,6 +314,7 @@ _EDITS: dict[str, Callable[[LiveTimeline, _Cut, int], _Edit | Change | str]] = {
     "breath": LiveTimeline._breath,
     "next": LiveTimeline._next,
     "back": LiveTimeline._back,
+    "walk": LiveTimeline._symptoms,
 }
 
 

@@ -1,11 +1,11 @@
-"""What the display shows while a session plays (:class:`Status`), and how a play ended
-(:class:`Summary`)."""
+"""What the display shows while a session plays (:class:`Status`), how a play ended
+(:class:`Summary`), and the symptoms noted while it played (:class:`NotedSymptom`)."""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from runcoach.plans.model import Breath
 from runcoach.timeline import TimedSegment
@@ -75,6 +75,14 @@ class Summary:
     def played_seconds(self) -> float:
         """Seconds of the session played."""
         return (self.end_frame - self.start_frame) / self.rate
+
+
+class NotedSymptom(NamedTuple):
+    """Symptoms noted during play (the ``w`` key): ``seconds`` into the session, in
+    ``segment`` (its name)."""
+
+    seconds: float
+    segment: str
 
 
 class Cursor:

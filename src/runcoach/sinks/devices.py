@@ -21,7 +21,23 @@ BACKENDS = ("miniaudio", "alsa", "pulseaudio", "jack", "simpleaudio")
 AUTO_HOSTS = ("pulseaudio", "alsa")
 HOST_ENUM = {"alsa": "ALSA", "pulseaudio": "PULSEAUDIO", "jack": "JACK"}
 #: The suggestion every playback failure ends with.
-RENDER_HINT = "`runcoach render` writes the session to a file instead"
+RENDER_HINT = "or write the session to a file with `runcoach render` and play that"
+#: What to try when no device opens.
+DEVICE_HINT = "check that a sound device is connected, switched on and not taken by another program"
+#: miniaudio's result codes, in words.
+_RESULTS = {
+    "MA_FAILED_TO_OPEN_BACKEND_DEVICE": "no sound device could be opened",
+    "MA_NO_DEVICE": "no sound device was found",
+    "MA_NO_BACKEND": "no sound system (PulseAudio, PipeWire or ALSA) was found",
+    "MA_FAILED_TO_INIT_BACKEND": "the sound system would not start",
+    "MA_DEVICE_NOT_INITIALIZED": "the sound device was not ready",
+    "MA_DEVICE_NOT_STARTED": "the sound device would not start",
+    "MA_FAILED_TO_START_BACKEND_DEVICE": "the sound device would not start",
+    "MA_ACCESS_DENIED": "access to the sound device was denied",
+    "MA_BUSY": "the sound device is busy",
+    "MA_DEVICE_TYPE_NOT_SUPPORTED": "the sound device cannot play",
+    "MA_FORMAT_NOT_SUPPORTED": "the sound device cannot play this format (try a --sample-rate)",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,7 @@ class Device:
 
 
 def result_name(code: object) -> str:
+    """A miniaudio result code in words (its name where no words are known)."""
     import miniaudio
 
     try:
@@ -52,7 +69,7 @@ def result_name(code: object) -> str:
         if name.startswith("MA_") and "CHANNEL" not in name:
             with contextlib.suppress(Exception):
                 if getattr(miniaudio.lib, name) == value:
-                    return f"{name} ({value})"
+                    return _RESULTS.get(name, f"{name} ({value})")
     return f"error {value}"
 
 
@@ -60,7 +77,10 @@ def backend_error(err: BaseException, doing: str) -> PlaybackError:
     """The one place backend errors become a one-line :class:`PlaybackError`."""
     args: tuple[Any, ...] = tuple(getattr(err, "args", ()))
     if len(args) >= 2 and isinstance(args[1], int):
-        detail = f"{args[0]}: {result_name(args[1])}"
+        words = result_name(args[1])
+        detail = words if words in _RESULTS.values() else f"{args[0]}: {words}"
+        if "device" in words:
+            detail += f" ({DEVICE_HINT}; `runcoach play --list-devices` lists them)"
     else:
         detail = " ".join(str(a) for a in args).strip() or type(err).__name__
         # simpleaudio: "Error opening PCM device. -- CODE: -2 -- MSG: No such file or directory"
@@ -109,10 +129,7 @@ def check_backend(backend: str) -> str:
     if name == "pulse":
         name = "pulseaudio"
     if name not in BACKENDS:
-        raise OptionError(
-            f"unknown audio backend {backend!r}; choose one of {', '.join(BACKENDS)} "
-            f"(or use {RENDER_HINT})"
-        )
+        raise OptionError(f"unknown audio backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     return name
 
 
