@@ -33,6 +33,7 @@ from runcoach.cli.options import (
     make_layers,
 )
 from runcoach.errors import OptionError
+from runcoach.plans.units import plural
 
 if TYPE_CHECKING:
     from runcoach.export import Job, Report, Settings
@@ -217,7 +218,7 @@ def _export(
         console=Console(stderr=True),
     ) as bar:
         task = bar.add_task(
-            f"Rendering {len(planned)} sessions",
+            f"Rendering {plural(len(planned), 'session')}",
             total=total_frames(planned),
             files=0,
             of=len(planned),
