@@ -66,7 +66,7 @@ def test_a_new_journal_has_its_id_version_wal_and_tables(j):
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == len(MIGRATIONS)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"enrolments", "sessions", "symptoms"}
+    assert tables == {"enrolments", "sessions", "symptoms", "reviews"}
     db.close()
 
 

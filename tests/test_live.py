@@ -413,3 +413,103 @@ def test_plain_display_prints_a_line_per_segment(small):
     ]
     assert small.total_steps == 55
     assert lines[4:] == ["Done: Small.", "0:21 played, 55 steps, 4 of 4 segments done."]
+
+
+# ---- w: symptoms now (the rest of a running segment becomes a walk)
+
+
+def _signals(session: Session) -> dict[int, str]:
+    from runcoach.timeline import Step, events
+
+    return {e.frame: e.signal for e in events(session) if isinstance(e, Step) and e.signal}
+
+
+def test_walk_turns_the_rest_of_the_run_into_a_walk(small):
+    controller, stream = _play(small, [(2.0, "walk")])
+    (_, before), (cut, after) = controller.history
+    old_steps = _steps(before)
+    nxt = next(f for f in old_steps if f >= 2 * RATE + 0.2 * RATE)
+    assert cut == nxt - 1  # from the next step, as every live change
+    rest = next(s for s in after.segments() if s.start_frame == cut)
+    # The plan's walk: 115 spm, breath off; the run's end (and everything after it) stays.
+    assert (rest.name, rest.spm_start, rest.spm_end, str(rest.breath)) == ("Walk", 115, 115, "off")
+    assert rest.end_frame == 6 * RATE and after.total_frames == small.total_frames
+    later = [(s.name, s.start_frame, s.spm_start) for s in after.segments() if s.start_frame > cut]
+    assert later == [(s.name, s.start_frame, s.spm_start) for s in list(small.segments())[1:]]
+    # The usual falling cue on the walk's first step, and walking steps from there, exactly.
+    assert _signals(after)[cut] == "slower"
+    walk_steps = [f for f in _steps(after) if cut <= f < 6 * RATE]
+    assert walk_steps == [cut + round(k * 60 * RATE / 115) for k in range(len(walk_steps))]
+    # What the device got: the rendered stream up to the cut, then the new timeline.
+    played = bytes(stream.played)
+    assert played[: cut * 2] == b"".join(to_pcm16(b) for b in blocks(small))[: cut * 2]
+    assert played == _rebuilt(controller, after.total_frames)
+    x = np.frombuffer(played, "<i2").astype(np.float64)[:, None] / 32767
+    assert [int(f) for f in onsets(x[cut : 6 * RATE])] == [f - cut for f in walk_steps]
+    # The symptom is kept (when: the position the key was handled at; where: the run).
+    ((seconds, segment),) = controller.symptoms
+    assert segment == "Run" and 2.0 <= seconds < cut / RATE
+    assert controller._note == "symptoms: walking 115 spm to the end of Run"
+    summary = controller.summary_result  # type: ignore[attr-defined]
+    assert summary.completed and summary.segments_done == 4 == summary.segment_count
+
+
+def test_walk_in_a_walk_only_notes_the_symptom(small):
+    controller, stream = _play(small, [(7.0, "walk")])
+    assert len(controller.history) == 1  # nothing to change: already walking
+    assert bytes(stream.played) == b"".join(to_pcm16(b) for b in blocks(small))
+    ((seconds, segment),) = controller.symptoms
+    assert segment == "Walk" and 7.0 <= seconds < 7.1
+    assert controller._note == "symptoms noted: keep walking (Walk)"
+
+
+def test_walk_pace_is_the_plans_most_common_walk():
+    plan = Plan(
+        "Intervals",
+        [
+            Segment("Warm-up walk", duration=3, spm=110, breath="off"),
+            Segment("Jog", duration=3),
+            Segment("Walk", duration=2, spm=118),
+            Segment("Jog", duration=3, spm=["+0", "+6"]),
+            Segment("Walk", duration=2, spm=118),
+        ],
+        spm=170,
+        breath="3:3",
+    )
+    session = resolve(plan, rate=RATE)
+    assert LiveTimeline(session).walk_pace() == (118, Breath(3, 3))
+    controller, _ = _play(session, [(9.5, "walk")])  # in the ramp: a walk from the next step
+    (_, _before), (cut, after) = controller.history
+    rest = next(s for s in after.segments() if s.start_frame == cut)
+    assert (rest.spm_start, rest.spm_end, rest.breath, rest.end_frame) == (
+        118,
+        118,
+        Breath(3, 3),
+        11 * RATE,
+    )
+
+
+def test_walk_without_walks_in_the_plan_is_115_with_breath_off():
+    session = resolve(Plan("Steady", [Segment("Run", duration=4)], spm=172), rate=RATE)
+    timeline = LiveTimeline(session)
+    assert timeline.walk_pace() == (115, Breath(0, 0))
+    change = timeline.plan_change("walk", 0)  # before the first step: the whole run walks
+    assert not isinstance(change, str) and change.frame == 0
+    (only,) = change.session.segments()
+    assert (only.name, only.spm_start, only.end_frame, str(only.breath)) == (
+        "Walk",
+        115,
+        4 * RATE,
+        "off",
+    )
+
+
+def test_walk_key_and_its_hint(small):
+    from rich.console import Console
+
+    assert parse_keys(b"wW") == ["walk", "walk"]
+    console = Console(width=60, record=True, file=io.StringIO(), color_system=None)
+    console.print(panel(_status(small), keys=True, width=PANEL_WIDTH))
+    text = console.export_text()
+    assert "w symptoms now: walk from the next step" in text
+    assert all(len(line) <= 60 for line in text.splitlines())

@@ -227,7 +227,7 @@ def test_cli_report_from_a_data_file(tmp_path, review_entry):
     )
     assert result.exit_code == 0, result.output + result.stderr
     size = out.stat().st_size
-    assert result.stdout == f"wrote {out} (3 sessions, 1 reviewed runs, {size / 1e3:.0f} kB)\n"
+    assert result.stdout == f"wrote {out} (3 sessions, 1 reviewed run, {size / 1e3:.0f} kB)\n"
     assert "Anna&#x27;s return to running" in out.read_text(encoding="utf-8")
 
 

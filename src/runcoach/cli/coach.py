@@ -237,6 +237,15 @@ def log(
             "heaviness since), which can change its decision.",
         ),
     ] = False,
+    activity: Annotated[
+        str | None,
+        typer.Option(
+            "--activity",
+            help="The run's recording (FIT, TCX or GPX): reviewed against the session and "
+            "stored with this check-in.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The check-in after a session, or with --next-day the check 24 hours later.
@@ -253,6 +262,8 @@ def log(
       runcoach log --date 2025-03-04 --stopped-at 14m --leak --no-heaviness --pain 3
 
       runcoach log --next-day --pain 1 --no-leak --no-heaviness
+
+      runcoach log --completed --no-leak --no-heaviness --pain 1 --activity run.fit
     """
     on = parse_day(date, "--date")
     if next_day:
@@ -263,7 +274,7 @@ def log(
             heaviness,
             bleeding,
             as_json,
-            others=(week, session, stopped_at, effort, note, completed or None),
+            others=(week, session, stopped_at, effort, note, completed or None, activity),
         )
         return
     if completed and stopped_at is not None:
@@ -277,14 +288,25 @@ def log(
     required = ("leak", "heaviness", "pain")
     missing = [k for k in asked if values[k] is None and (k in required or is_terminal())]
     values = _ask_missing(values, missing)
+    recording = None
+    if activity is not None:  # read (or refused) before anything is logged
+        from runcoach.cli.review import read_for_log
+
+        recording = read_for_log(activity)
     with open_journal() as journal:
         record = journal.log(
             on=on, week=week, session=session, completed=values["completed"],
             stopped_at_seconds=_seconds(values["stopped_at"]), leak=values["leak"],
             heaviness=values["heaviness"], bleeding=bool(values["bleeding"]),
             pain=values["pain"], effort=values["effort"], note=values["note"] or "",
+            recording=recording,
         )  # fmt: skip
+        stored = journal.stored_reviews(record.uid) if recording is not None else ()
     _show_logged(record, as_json)
+    if recording is not None:
+        from runcoach.cli.review import say_logged_review
+
+        say_logged_review(stored, recording, as_json)
 
 
 def _log_next_day(

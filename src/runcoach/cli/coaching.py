@@ -131,7 +131,7 @@ class Coached:
     day: dt.date
 
 
-def check_today_alone(**given: object) -> None:
+def check_today_alone(given: dict[str, object]) -> None:
     """``--today`` chooses the session: raise ``OptionError`` naming any option that would
     choose another (``given``: option name to value, ``None`` when not given)."""
     clash = [name for name, value in given.items() if value is not None]

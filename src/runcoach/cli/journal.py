@@ -119,15 +119,20 @@ def history(
 def journal_export(
     file: Annotated[Path, typer.Argument(help="A .json file (everything) or .csv (the sessions).")],
 ) -> None:
-    """Write the journal to a file: JSON to back it up or move it, CSV for a spreadsheet.
+    """Write the journal to a file: JSON to back it up or move it (everything, the reviews of
+    recorded runs too), CSV for a spreadsheet (the sessions).
 
     Example:
 
       runcoach journal export runcoach-journal.json
     """
+    from runcoach.plans.units import plural
+
     with open_journal() as journal:
         count = journal.export(file)
-    typer.echo(f"Wrote {count} sessions to {file}.")
+        reviewed = len(journal.stored_reviews()) if file.suffix.lower() == ".json" else 0
+    runs = f" and {plural(reviewed, 'reviewed run')}" if reviewed else ""
+    typer.echo(f"Wrote {plural(count, 'session')}{runs} to {file}.")
 
 
 @journal_app.command("import")

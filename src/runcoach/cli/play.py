@@ -42,7 +42,6 @@ from runcoach.cli.options import (
     load_plan_option,
     make_session,
 )
-
 from runcoach.errors import RunCoachError
 
 if TYPE_CHECKING:
@@ -241,7 +240,7 @@ def play(
     coached: Coached | None
     if today:
         check_today_alone(
-            **{"--plan": plan, "--duration": duration, "--week": week, "--session": session_number}
+            {"--plan": plan, "--duration": duration, "--week": week, "--session": session_number}
         )
         coached = todays_session("playing")
         plan, week, session_number = coached.program, coached.week, coached.session

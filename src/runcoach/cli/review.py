@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
@@ -12,15 +13,17 @@ import typer
 
 from runcoach.cli.base import app, make_console
 from runcoach.cli.options import BreathOpt, SessionOpt, SpmOpt, WeekOpt
-from runcoach.errors import OptionError, PlanError
-from runcoach.plans.units import format_seconds
+from runcoach.errors import OptionError
+from runcoach.plans.units import clean_text, format_seconds, plural
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
+    from runcoach.coach.journal import Journal
     from runcoach.coach.report_data import ReportData
     from runcoach.coach.review import Review
+    from runcoach.coach.reviews import LoggedSession, Recording, StoredReview
     from runcoach.interop.activities import Activity, UnitChoice
     from runcoach.plans import Plan
 
@@ -73,6 +76,22 @@ UnitOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the review as JSON.")]
+LastOpt = Annotated[
+    bool,
+    typer.Option(
+        "--last",
+        help="Review against the last session in the journal (its program, week, session and "
+        "cadence; --spm overrides the cadence).",
+    ),
+]
+LogOpt = Annotated[
+    bool,
+    typer.Option(
+        "--log",
+        help="Store the review in the journal with the session's check-in (with --last, or "
+        "--plan PROGRAM --week W --session S of a logged session).",
+    ),
+]
 
 #: Rows of the terminal chart.
 _CHART_ROWS = 12
@@ -91,6 +110,8 @@ def review(
     align: AlignOpt = None,
     cadence_unit: UnitOpt = "auto",
     as_json: JsonOpt = False,
+    last: LastOpt = False,
+    log: LogOpt = False,
 ) -> None:
     """Review a recorded run against the planned session: cadence held, segment by segment.
 
@@ -101,14 +122,35 @@ def review(
       runcoach review run.tcx --plan return-to-run --week 2 --session 1 --align auto
 
       runcoach review run.gpx --spm 172 --tolerance 4 --json
+
+      runcoach review run.fit --last --align auto --log
     """
+    if last or log:
+        from runcoach.coach.journal import Journal
+
+        with Journal() as journal:
+            target = _journal_session(journal, plan, week, session_number, last=last)
+            _review(activity, target.plan, None, None, spm, breath, tolerance, offset, align,
+                    cadence_unit, as_json, journal=journal, target=target, log=log)  # fmt: skip
+        return
+    _review(activity, plan, week, session_number, spm, breath, tolerance, offset, align,
+            cadence_unit, as_json)  # fmt: skip
+
+
+def _review(activity: Path, plan: str | Plan | None, week: int | None, session_number: int | None,
+            spm: float | None, breath: str | None, tolerance: float, offset: float | None,
+            align: str | None, cadence_unit: str, as_json: bool, *, journal: Journal | None = None,
+            target: LoggedSession | None = None, log: bool = False) -> None:  # fmt: skip
+    """The review command once the session is known: a plan (or program) name, a logged
+    session's plan (``target``, stored with its check-in in ``journal`` when ``log``), or none
+    (a steady ``spm``)."""
     if align is not None and align != "auto":
         raise OptionError(f"--align takes auto, got {align!r}")
     if align is not None and offset is not None:
         raise OptionError("give --offset or --align auto, not both")
     if cadence_unit not in ("auto", "steps", "strides"):
         raise OptionError(f"--cadence-unit must be auto, steps or strides, got {cadence_unit!r}")
-    the_plan = _plan(plan, week, session_number) if plan is not None else None
+    the_plan = _plan(plan, week, session_number) if isinstance(plan, str) else plan
     if the_plan is None and (week is not None or session_number is not None):
         raise OptionError("--week and --session choose a session of a program given with --plan")
     if the_plan is None and spm is None:
@@ -119,50 +161,110 @@ def review(
     from runcoach.interop.activities import read_activity
 
     recorded = read_activity(activity, unit=cast("UnitChoice", cadence_unit))
-    if recorded.warning:
-        from runcoach.plans.units import clean_text  # a file name may hold anything
-
-        sys.stderr.write(f"runcoach: warning: {clean_text(recorded.warning)}\n")
+    _warn(recorded)
     if the_plan is None:
-        the_plan = _steady(recorded, spm)
+        from runcoach.coach.review import steady_plan
+
+        assert spm is not None  # checked above: no plan needs a steady --spm
+        the_plan = steady_plan(recorded.duration_seconds, spm)
     from runcoach.coach.review import review as review_activity
     from runcoach.timeline import resolve
 
+    base = spm if spm is not None or target is None else target.spm
     result = review_activity(
         recorded,
-        resolve(the_plan, spm=spm, breath=breath),
+        resolve(the_plan, spm=base, breath=breath),
         tolerance_spm=tolerance,
         offset_seconds=offset,
         align=align == "auto",
     )
+    if target is not None and not as_json:
+        sys.stdout.write(f"Session   {clean_text(target.label)} (from the journal)\n")
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
     elif sys.stdout.isatty():
         show(result, make_console())
     else:
         sys.stdout.write("\n".join(plain_lines(result)) + "\n")
+    if log and journal is not None and target is not None:
+        from runcoach.coach.reviews import Recording, file_sha256
+        from runcoach.coach.text import reviewed_text
+
+        recording = Recording(recorded, activity.name, file_sha256(activity), tolerance, offset,
+                              align == "auto")  # fmt: skip
+        line = clean_text(reviewed_text(journal.store_review(target, result, recording)))
+        _say(line, as_json)
+
+
+def _warn(recorded: Activity) -> None:
+    if recorded.warning:
+        sys.stderr.write(f"runcoach: warning: {clean_text(recorded.warning)}\n")
+
+
+def read_for_log(path: str) -> Recording:
+    """``runcoach log --activity FILE``: the recording, read (and a damaged file's warning said)
+    before anything is logged, so a file that is not an activity logs nothing."""
+    from runcoach.coach.reviews import read_recording
+
+    recording = read_recording(path)
+    _warn(recording.activity)
+    return recording
+
+
+def say_logged_review(stored: Sequence[StoredReview], recording: Recording, as_json: bool) -> None:
+    """After ``runcoach log --activity``: the review stored with the check-in, in one line (on
+    stderr with ``--json``, which prints the check-in alone)."""
+    from runcoach.coach.text import review_summary
+
+    for item in stored:
+        if item.file_sha256 == recording.sha256:
+            said = f"{review_summary(item.review)}; stored with this check-in."
+            line = clean_text(f"Reviewed {item.file_name}: {said}")
+            _say(line, as_json)
+
+
+def _say(line: str, as_json: bool) -> None:
+    """A line for the runner: on stdout, or on stderr when stdout carries JSON."""
+    if as_json:
+        sys.stderr.write(f"runcoach: {line}\n")
+    else:
+        sys.stdout.write(line + "\n")
+
+
+def _journal_session(
+    journal: Journal, plan: str | None, week: int | None, session: int | None, *, last: bool
+) -> LoggedSession:
+    """The logged session ``--last`` or ``--log`` reviews against (and stores the review with)."""
+    from runcoach.coach.records import JournalError
+
+    if last:
+        if plan is not None or week is not None or session is not None:
+            raise OptionError("give --last (the last session in the journal) or --plan, not both")
+        found = journal.last_session()
+        if found is None:
+            raise JournalError(
+                f"{journal.path}: no session logged yet (`runcoach log` records one after a run)"
+            )
+        return found
+    if plan is None or week is None or session is None:
+        raise OptionError(
+            "--log stores the review with a check-in of the journal: give --last, or "
+            "--plan PROGRAM --week W --session S of a session you logged"
+        )
+    _plan(plan, week, session)  # a program session, or the error that says why not
+    found = journal.logged_session(plan, week, session)
+    if found is None:
+        raise JournalError(
+            f"{journal.path}: week {week}, session {session} of {plan} has no check-in yet: "
+            f"`runcoach log --week {week} --session {session} --activity FILE` logs both"
+        )
+    return found
 
 
 def _plan(name: str, week: int | None, session: int | None) -> Plan:
     from runcoach.plans import load_plan
 
     return load_plan(name, week=week, session=session)
-
-
-def _steady(recorded: Activity, spm: float | None) -> Plan:
-    """One steady segment at ``spm`` as long as the recording."""
-    from fractions import Fraction
-
-    from runcoach.plans import Plan, Segment
-    from runcoach.plans.units import MAX_SPM, MIN_SPM, format_spm
-
-    assert spm is not None
-    if not MIN_SPM <= spm <= MAX_SPM:
-        raise OptionError(f"--spm must be between {MIN_SPM} and {MAX_SPM}, got {format_spm(spm)}")
-    seconds = Fraction(max(1, round(recorded.duration_seconds)))
-    base = Fraction(spm).limit_denominator(1000)
-    name = f"Steady {format_spm(spm)} spm"
-    return Plan(name, (Segment("Steady", duration=seconds),), spm=base)
 
 
 def _clock(seconds: float) -> str:
@@ -186,8 +288,6 @@ def _target(start: float, end: float) -> str:
 
 def header_lines(result: Review) -> list[str]:
     """The activity and alignment lines shown above the segments."""
-    from runcoach.plans.units import clean_text
-
     act = result.activity
     unit = "strides, doubled" if act.cadence_unit == "strides" else "steps"
     when = act.start.strftime("%Y-%m-%d %H:%M UTC") if act.start else "time unknown"
@@ -371,30 +471,26 @@ def report(
     from runcoach.coach.report import write_report
 
     summary = write_report(report_data, str(output), since=start)
-    size = f"{summary.bytes / 1e3:.0f} kB"
-    sys.stdout.write(
-        f"wrote {output} ({summary.sessions} sessions, {summary.reviews} reviewed runs, {size})\n"
-    )
+    counts = f"{plural(summary.sessions, 'session')}, {plural(summary.reviews, 'reviewed run')}"
+    sys.stdout.write(f"wrote {output} ({counts}, {summary.bytes / 1e3:.0f} kB)\n")
     for note in summary.notes:
         sys.stderr.write(f"runcoach: note: {note}\n")
 
 
 def _report_data(path: Path | None) -> ReportData:
-    """The report's data: the journal's history (``runcoach history``), or with the hidden
-    ``--data FILE.json`` a file of sessions and reviews (tests, and journals kept elsewhere)."""
+    """The report's data: the journal's history (``runcoach history``) and its stored reviews,
+    or with the hidden ``--data FILE.json`` a file of sessions and reviews (tests, and journals
+    kept elsewhere)."""
     from runcoach.coach.report_data import ReportData
 
     if path is None:
+        from dataclasses import replace
+
         from runcoach.coach.journal import Journal
+        from runcoach.coach.reviews import report_entries
 
         with Journal() as journal:
-            return ReportData.from_json(journal.history().as_json(), str(journal.path))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise OptionError(f"{path}: cannot read: {getattr(err, 'strerror', None) or err}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise PlanError(f"not JSON: {err.msg}", source=str(path), line=err.lineno) from None
-    return ReportData.from_json(raw, str(path))
+            found, stored = journal.history(), journal.stored_reviews()
+            data = ReportData.from_json(found.as_json(), str(journal.path))
+        return replace(data, reviews=report_entries(found.sessions, stored))
+    return ReportData.read(path)

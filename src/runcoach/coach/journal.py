@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from runcoach.coach import checkins, course, reviews, store
+from runcoach.coach import checkins, course, store
 from runcoach.coach.progression import course_of, plan_day
 from runcoach.coach.records import (
     AlreadyEnrolled,
@@ -333,6 +333,8 @@ class Journal:
                 [(record.uid, row["uid"]) for row in noted],
             )
             if recording is not None:
+                from runcoach.coach import reviews
+
                 target = reviews.logged_session(record, enrolment)
                 result = reviews.review_logged(target, recording)
                 store.save_review(db, reviews.StoredReview.of(record.uid, result, recording))
@@ -445,7 +447,9 @@ class Journal:
     @staticmethod
     def _logged(db: sqlite3.Connection, *key: object) -> LoggedSession | None:
         found = store.latest_session(db, *key)
-        return reviews.logged_session(*found) if found is not None else None
+        from runcoach.coach.reviews import logged_session
+
+        return logged_session(*found) if found is not None else None
 
     def last_session(self) -> LoggedSession | None:
         """The last session logged (the latest date, then the latest logged), with the plan it
@@ -466,13 +470,15 @@ class Journal:
         of ``target``: added, or the same recording's stored review updated (``unchanged`` when
         its figures are the same). Raises :class:`JournalError` when the check-in is gone or the
         recording is stored with another check-in."""
-        stored = reviews.StoredReview.of(target.record.uid, result, recording)
+        from runcoach.coach.reviews import Reviewed, StoredReview
+
+        stored = StoredReview.of(target.record.uid, result, recording)
 
         def work(db: sqlite3.Connection) -> Reviewed:
             found = db.execute("SELECT 1 FROM sessions WHERE uid = ?", (target.record.uid,))
             if found.fetchone() is None:
                 raise self._fail(f"the check-in of {target.record.date} is not in the journal")
-            return reviews.Reviewed(stored, target.record, store.save_review(db, stored))
+            return Reviewed(stored, target.record, store.save_review(db, stored))
 
         return self._write(work)
 

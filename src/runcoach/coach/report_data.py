@@ -4,11 +4,13 @@ runs, read from plain data (the journal's history, or a JSON file)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
-from runcoach.errors import PlanError
+from runcoach.errors import OptionError, PlanError
 
 #: A planned segment at or above this cadence (steps per minute) is running, below it walking.
 RUN_SPM = 140
@@ -92,6 +94,21 @@ class ReportData:
             ],
             title=str(data.get("title") or cls.title),
         )
+
+    @classmethod
+    def read(cls, path: Path) -> ReportData:
+        """Read a JSON file of :meth:`from_json`'s shape. Raises ``OptionError`` when it cannot
+        be read, ``PlanError`` naming the line or field when it is not such a file."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            problem = getattr(err, "strerror", None) or err
+            raise OptionError(f"{path}: cannot read: {problem}") from None
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise PlanError(f"not JSON: {err.msg}", source=str(path), line=err.lineno) from None
+        return cls.from_json(raw, str(path))
 
 
 def _build(kind: Any, row: Any, where: str, source: str) -> Any:

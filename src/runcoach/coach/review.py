@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from runcoach.plans import Plan
     from runcoach.timeline import Session
 
     Floats = npt.NDArray[np.float64]
@@ -161,6 +162,21 @@ def review(
         activity_mean_spm=_ratio(float((samples.moving * samples.spm).sum()), moving),
         activity_moving_seconds=moving,
     )
+
+
+def steady_plan(duration_seconds: float, spm: float) -> Plan:
+    """One steady segment at ``spm`` as long as a recording (``review`` without a plan).
+    Raises ``OptionError`` for a cadence outside what runcoach plays."""
+    from fractions import Fraction
+
+    from runcoach.plans import Plan, Segment
+    from runcoach.plans.units import MAX_SPM, MIN_SPM, format_spm
+
+    if not MIN_SPM <= spm <= MAX_SPM:
+        raise OptionError(f"--spm must be between {MIN_SPM} and {MAX_SPM}, got {format_spm(spm)}")
+    seconds = Fraction(max(1, round(duration_seconds)))
+    base = Fraction(spm).limit_denominator(1000)
+    return Plan(f"Steady {format_spm(spm)} spm", (Segment("Steady", duration=seconds),), spm=base)
 
 
 def _ratio(part: float, whole: float) -> float | None:

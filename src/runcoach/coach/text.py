@@ -3,8 +3,14 @@ returning strings (the CLI prints them, plain or styled); nothing here prints.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from runcoach.coach.course import format_spm
 from runcoach.coach.records import SessionRecord, Today, WeekSummary
+
+if TYPE_CHECKING:
+    from runcoach.coach.reviews import Reviewed
 
 #: Eighths of a chart cell, empty to full.
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -107,3 +113,29 @@ def week_line(week: WeekSummary, top: float) -> str:
         f"{week.running_seconds / 60:.1f} min running, "
         f"{count(week.symptom_days, 'symptom day')} {bar(week.running_seconds, top)}"
     ).rstrip()
+
+
+def review_summary(review: Mapping[str, Any]) -> str:
+    """``mean 163.2 spm, 84.1 % of moving time within ±3 spm, moving 25:10`` from a review's
+    JSON (``runcoach review --json``)."""
+    overall = review.get("overall") or {}
+    mean, share = overall.get("mean_spm"), overall.get("in_band_fraction")
+    said = "no running in the session" if mean is None else f"mean {mean:.1f} spm"
+    if share is not None:
+        band = f"±{float(review.get('tolerance_spm') or 0):g} spm"
+        said += f", {100 * share:.1f} % of moving time within {band}"
+    from runcoach.plans.units import format_seconds
+
+    return f"{said}, moving {format_seconds(float(overall.get('moving_seconds') or 0))}"
+
+
+def reviewed_text(done: Reviewed) -> str:
+    """What storing a review with a check-in did, as one line."""
+    r = done.session
+    where = f"the check-in of {r.date} (week {r.week}, session {r.session})"
+    said = {
+        "added": f"Stored with {where}",
+        "updated": f"Stored with {where}, replacing this recording's earlier review",
+        "unchanged": f"Already stored with {where}: nothing changed",
+    }[done.outcome]
+    return f"{said}: {done.stored.file_name}, {review_summary(done.stored.review)}."
