@@ -16,14 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runcoach.errors import OptionError
-from runcoach.plans.units import format_seconds
+from runcoach.plans.units import WALK_BELOW_SPM, format_seconds
 
 if TYPE_CHECKING:
     from runcoach.plans.programs import Program
 
-#: A segment counts as running when its mean cadence is at least this many steps per minute:
-#: walking sits at roughly 100-125 spm, running at 160-180.
-RUNNING_SPM = 140
 MIN_SPM = 60
 MAX_SPM = 240
 
@@ -112,7 +109,7 @@ def facts(
     cut = Fraction(until_seconds).limit_denominator(1000) if until_seconds is not None else total
     running = Fraction(0)
     for seg in timed.segments():
-        if (seg.spm_start + seg.spm_end) / 2 >= RUNNING_SPM:
+        if (seg.spm_start + seg.spm_end) / 2 >= WALK_BELOW_SPM:
             end = min(seg.start_seconds + seg.duration_seconds, cut)
             running += max(end - seg.start_seconds, Fraction(0))
     return SessionFacts(inner, base, float(total), round(float(running), 3))

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runcoach.coach import report_charts as charts
-from runcoach.coach.report_data import RUN_SPM, ReportData, ReviewEntry, SessionRow, _parse_date
-from runcoach.plans.units import format_seconds
+from runcoach.coach.report_data import ReportData, ReviewEntry, SessionRow, _parse_date
+from runcoach.plans.units import WALK_BELOW_SPM, format_seconds
 from runcoach.sinks import atomic_output
 
 
@@ -242,7 +242,7 @@ def _run_spans(program: str, week: int, session: int) -> list[tuple[float, float
             spans = [
                 (float(s.start_seconds), float(s.start_seconds + s.duration_seconds))
                 for s in resolve(plan).segments()
-                if (s.spm_start + s.spm_end) / 2 >= RUN_SPM
+                if (s.spm_start + s.spm_end) / 2 >= WALK_BELOW_SPM
             ]
         except RunCoachError:
             spans = None

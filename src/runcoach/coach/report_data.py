@@ -12,9 +12,6 @@ from typing import Any
 
 from runcoach.errors import OptionError, PlanError
 
-#: A planned segment at or above this cadence (steps per minute) is running, below it walking.
-RUN_SPM = 140
-
 
 @dataclass(frozen=True)
 class SessionRow:

@@ -34,13 +34,12 @@ from runcoach.interop.imported import (
     ImportedItem,
     ImportedStep,
     ImportedWorkout,
-    format_clock,
     format_pace,
     is_walk_name,
     one_line,
 )
 from runcoach.interop.workout_steps import WorkoutItem, WorkoutStep, workout_items
-from runcoach.plans.units import format_spm
+from runcoach.plans.units import format_seconds, format_spm
 from runcoach.timeline import Session
 
 #: Cadence units a FIT target can be written in.
@@ -311,16 +310,16 @@ class _FitReader:
         kind = str(msg.get("duration_type"))
         raw = _int(msg, "duration_value")
         if kind in _TIME_TYPES and raw > 0:
-            return Fraction(raw, 1000), f"{format_clock(Fraction(raw, 1000))}"
+            return Fraction(raw, 1000), f"{format_seconds(Fraction(raw, 1000), tenths=True)}"
         if kind == "distance" and raw > 0:
             return self.ctx.distance_seconds(Fraction(raw, 100), where, name)
         text = _condition(kind, raw)
         self.ctx.warnings.add(
             "steps that end on a condition such as the lap button or a heart rate last "
-            f"{format_clock(OPEN_STEP_SECONDS)} each: edit the plan to suit",
+            f"{format_seconds(OPEN_STEP_SECONDS, tenths=True)} each: edit the plan to suit",
             where,
         )
-        return OPEN_STEP_SECONDS, f"{text}: made {format_clock(OPEN_STEP_SECONDS)}"
+        return OPEN_STEP_SECONDS, f"{text}: made {format_seconds(OPEN_STEP_SECONDS, tenths=True)}"
 
     def step(self, msg: dict[str, Any], number: int) -> ImportedStep:
         where = f"step {number}"

@@ -41,10 +41,10 @@ from runcoach.interop.imported import (
     ImportedStep,
     ImportedWorkout,
     count_steps,
-    format_clock,
     is_walk_name,
     one_line,
 )
+from runcoach.plans.units import format_seconds
 
 #: Longest line read (a step is a few dozen characters).
 MAX_LINE_CHARS = 2_000
@@ -163,7 +163,8 @@ class _IcuReader:
         cue, rest = text[: match.start()], text[match.end() :]
         label = _words(_TARGETS.sub(" ", cue)) or None
         if match.re is _DURATION:
-            seconds, how = _duration_seconds(match), format_clock(_duration_seconds(match))
+            seconds = _duration_seconds(match)
+            how = format_seconds(seconds, tenths=True)
             if seconds <= 0:
                 raise self.ctx.error(
                     f"a step must last more than 0 s, got {match.group(0)!r}", where

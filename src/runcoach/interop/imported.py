@@ -21,14 +21,19 @@ from fractions import Fraction
 from pathlib import Path
 
 from runcoach.errors import OptionError, PlanError
-from runcoach.plans.units import MAX_DEPTH, MAX_SEGMENTS, MAX_SPM, MIN_SPM, format_spm
+from runcoach.plans.units import (
+    MAX_DEPTH,
+    MAX_SEGMENTS,
+    MAX_SPM,
+    MIN_SPM,
+    format_seconds,
+    format_spm,
+)
 
 #: Largest workout file read, in bytes (checked before reading).
 MAX_IMPORT_BYTES = 1_000_000
 #: Most steps one imported workout may have (counted before repeats are expanded).
 MAX_IMPORT_STEPS = 1_000
-#: Cadence given to walks that name no cadence, in steps per minute (as the built-in plans).
-WALK_SPM = Fraction(115)
 #: How long a step that ends on a condition (lap button, heart rate, calories …) is made.
 OPEN_STEP_SECONDS = Fraction(300)
 #: The longest name kept for a plan or segment (the plan model allows 200 characters).
@@ -81,16 +86,6 @@ def format_pace(seconds_per_km: Fraction | float) -> str:
     """``6:00/km`` from seconds per kilometre (rounded to whole seconds)."""
     total = round(seconds_per_km)
     return f"{total // 60}:{total % 60:02d}/km"
-
-
-def format_clock(seconds: Fraction | float) -> str:
-    """``m:ss`` or ``h:mm:ss``, with tenths when the time is not whole seconds."""
-    whole = int(seconds)
-    rest = Fraction(seconds) - whole
-    hours, left = divmod(whole, 3600)
-    minutes, secs = divmod(left, 60)
-    tail = f".{round(rest * 10)}" if rest and round(rest * 10) not in (0, 10) else ""
-    return f"{hours}:{minutes:02d}:{secs:02d}{tail}" if hours else f"{minutes}:{secs:02d}{tail}"
 
 
 @dataclass
@@ -181,7 +176,8 @@ class Context:
         seconds = meters * self.pace / 1000
         return (
             seconds,
-            f"{format_spm(meters)} m at {format_pace(self.pace)} = {format_clock(seconds)}",
+            f"{format_spm(meters)} m at {format_pace(self.pace)} = "
+            f"{format_seconds(seconds, tenths=True)}",
         )
 
     def cadence(self, spm: Fraction, where: str) -> Fraction:

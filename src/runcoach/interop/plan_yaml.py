@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from runcoach.interop.imported import (
-    WALK_SPM,
     ImportedItem,
     ImportedStep,
     ImportedWorkout,
     one_line,
 )
-from runcoach.plans.units import DEFAULT_SPM, format_spm
+from runcoach.plans.units import DEFAULT_SPM, WALK_SPM, format_spm
 
 _INDENT = "  "
 

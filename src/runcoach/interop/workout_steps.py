@@ -29,10 +29,8 @@ from itertools import islice
 from typing import Literal
 
 from runcoach.plans.model import Repeat, Segment
+from runcoach.plans.units import WALK_BELOW_SPM
 from runcoach.timeline import Session, TimedSegment
-
-#: Highest cadence (steps per minute) at which a step still counts as a walk.
-WALK_BELOW_SPM = 140
 
 Intensity = Literal["warmup", "active", "rest", "cooldown"]
 

@@ -34,11 +34,11 @@ from runcoach.interop.imported import (
     ImportedStep,
     ImportedWorkout,
     count_steps,
-    format_clock,
     is_walk_name,
     one_line,
 )
 from runcoach.interop.workout_steps import WorkoutStep, expand, workout_items
+from runcoach.plans.units import format_seconds
 from runcoach.timeline import Session
 
 #: Deepest element nesting read (workout_file > workout > step > textevent is 4).
@@ -176,7 +176,7 @@ class _ZwoReader:
             raise _Empty()
         if self.distance:
             return self.ctx.distance_seconds(value, where, label)
-        return value, format_clock(value)
+        return value, format_seconds(value, tenths=True)
 
     def spm(self, value: Fraction | None, where: str) -> Fraction | None:
         if value is None or value == 0:
@@ -209,7 +209,7 @@ class _ZwoReader:
         ramp = node.tag.lower() in ("warmup", "cooldown", "ramp")
         spm = self.cadence(node, where, ramp)
         notes = self.power(node, where) + [
-            f"text at {format_clock(t)}: {m!r}" for t, m in texts if m != name
+            f"text at {format_seconds(t, tenths=True)}: {m!r}" for t, m in texts if m != name
         ]
         walk = (_attr(node, "replacement_prescription") or "").upper() == "WALK" or is_walk_name(
             name

@@ -30,10 +30,16 @@ from fractions import Fraction
 from typing import Literal
 
 from runcoach.errors import OptionError, PlanError, RunCoachError
-from runcoach.interop.imported import WALK_SPM
-from runcoach.interop.workout_steps import WALK_BELOW_SPM
 from runcoach.plans.model import BREATH_OFF, Breath, Cadence, Segment
-from runcoach.plans.units import MAX_SPM, MIN_SPM, format_seconds, format_spm, parse_duration
+from runcoach.plans.units import (
+    MAX_SPM,
+    MIN_SPM,
+    WALK_BELOW_SPM,
+    WALK_SPM,
+    format_seconds,
+    format_spm,
+    parse_duration,
+)
 from runcoach.timeline import Session, TimedSegment, resolve, segment_spm
 
 Command = Literal["pause", "next", "back", "faster", "slower", "breath", "walk", "quit"]
@@ -286,7 +292,7 @@ class LiveTimeline:
                     counts[key] = counts.get(key, 0) + 1
             most = max(counts.values(), default=0)
             self._walk = next(
-                (key for key, n in counts.items() if n == most), (WALK_SPM, BREATH_OFF)
+                (key for key, n in counts.items() if n == most), (Fraction(WALK_SPM), BREATH_OFF)
             )
         return self._walk
 

@@ -20,6 +20,10 @@ from runcoach.errors import PlanError
 MIN_SPM = 60
 MAX_SPM = 240
 DEFAULT_SPM = 170
+#: Below this cadence a segment is a walk (run/walk plans walk at about 100-125 spm).
+WALK_BELOW_SPM = 140
+#: The walking cadence runcoach uses where a walk has none (imports, the live ``w`` key).
+WALK_SPM = 115
 #: The longest session a plan may describe, in seconds.
 MAX_TOTAL_SECONDS = 24 * 3600
 #: The most segments a plan may expand to (repeats included).
