@@ -7,7 +7,7 @@ files per second, audio hours per wall second, peak memory of the child, and the
 
     python bench/export.py                 # MP3, 44.1 kHz, one worker per core
     python bench/export.py --jobs 1        # single worker, for comparison
-    python bench/export.py --voice         # with spoken announcements (needs espeak-ng)
+    python bench/export.py --voice         # with spoken announcements (the voice wheel)
 """
 
 from __future__ import annotations

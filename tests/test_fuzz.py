@@ -16,6 +16,7 @@ Profiles (``HYPOTHESIS_PROFILE``): ``ci`` (few examples, derandomized; chosen wh
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from decimal import ROUND_HALF_EVEN, Decimal, getcontext
@@ -28,10 +29,10 @@ import yaml
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
-from runcoach.errors import PlanError
+from runcoach.errors import OptionError, PlanError
 from runcoach.mix.blocks import blocks
 from runcoach.mix.levels import MixOptions
-from runcoach.plans import parse_plan
+from runcoach.plans import Breath, Cadence, parse_plan
 from runcoach.plans.units import MAX_SPM, MIN_SPM, clean_text
 from runcoach.timeline import Step, events, resolve
 
@@ -453,3 +454,287 @@ def test_any_text_in_any_field_is_a_value_or_a_plan_error(value, key):
 def test_non_ascii_digits_in_steps_are_a_plan_error():
     with pytest.raises(PlanError, match="whole number"):
         parse_plan('segments: [{name: A, steps: "²"}]')
+
+
+# --- hostile values: anything thrown at the parser, the options and the Python API -------------
+# Only PlanError and OptionError may come out (exit code 2 on the command line), never a
+# ValueError, OverflowError, TypeError or RecursionError.
+
+HOSTILE_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**4000), max_value=10**4000),
+    st.fractions(),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from([10**4000, -(10**4000), 1e308, -0.0, 5e-324, True, False]),
+)
+HOSTILE_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(
+        [
+            "nan",
+            "inf",
+            "-inf",
+            "1e400",
+            "1" * 4401,
+            "１７０",
+            "1_000",
+            "0x10",
+            "\x1b]0;x\x07",
+            "a\nb",
+            "a\x00b",
+            "170%",
+            "+1e3",
+            "1:99",
+            "0.0000001%",
+            "¹",
+            "1" * 31,
+        ]
+    ),
+)
+HOSTILE_SCALAR = st.one_of(st.none(), st.booleans(), HOSTILE_NUMBERS, HOSTILE_TEXT)
+#: What YAML itself can hold: no Fraction or Decimal.
+YAML_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**4000), max_value=10**4000),
+    HOSTILE_TEXT,
+)
+YAML_VALUE = st.recursive(
+    YAML_SCALAR,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.one_of(HOSTILE_TEXT, st.sampled_from(sorted(PLAN_KEYS))), inner, max_size=4
+        ),
+    ),
+    max_leaves=12,
+)
+HOSTILE_VALUE = st.recursive(
+    HOSTILE_SCALAR,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.one_of(HOSTILE_TEXT, st.sampled_from(sorted(PLAN_KEYS))), inner, max_size=4
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+def _hostile_mapping(keys: set[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(st.sampled_from(sorted(keys)), HOSTILE_VALUE, max_size=len(keys))
+
+
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.binary(max_size=300),
+        YAML_VALUE.map(lambda v: yaml.safe_dump(v, allow_unicode=True)),
+        st.fixed_dictionaries(
+            {"segments": st.lists(_hostile_mapping(SEGMENT_KEYS | {"repeat"}), max_size=3)},
+            optional={k: HOSTILE_VALUE for k in ("name", "spm", "breath", "sound")},
+        ),
+        st.fixed_dictionaries(
+            {"weeks": st.lists(st.one_of(HOSTILE_VALUE, st.lists(HOSTILE_TEXT, max_size=3)))},
+            optional={k: HOSTILE_VALUE for k in ("name", "spm", "rest_days", "progression")},
+        ),
+    )
+)
+def test_anything_at_the_plan_parser_is_a_plan_or_a_plan_error(source):
+    from runcoach.plans.catalogue import parse_any
+
+    note(repr(source)[:2000])
+    try:
+        item = parse_any(source, source="hostile")
+    except PlanError as err:
+        assert len(str(err)) < 600, str(err)  # values are quoted short
+        return
+    plans = [item] if not hasattr(item, "weeks") else [p for _, _, p in item.sessions()]
+    for the_plan in plans:
+        with contextlib.suppress(PlanError):
+            resolve(the_plan)
+
+
+@given(HOSTILE_NUMBERS | HOSTILE_TEXT | HOSTILE_VALUE)
+def test_every_number_entry_point_gives_a_number_or_a_plan_error(value):
+    from runcoach.plans.programs import parse_offset
+    from runcoach.plans.units import parse_duration, parse_number
+
+    for parse in (
+        lambda v: parse_number(v, field="x"),
+        parse_duration,
+        parse_offset,
+        lambda v: Cadence.parse(v),
+        lambda v: Breath.parse(v),
+    ):
+        try:
+            result = parse(value)
+        except PlanError as err:
+            assert len(str(err)) < 400
+        else:
+            if isinstance(result, Fraction):
+                assert abs(result) < 10**31
+
+
+@given(
+    name=HOSTILE_SCALAR,
+    duration=HOSTILE_SCALAR,
+    steps=HOSTILE_SCALAR,
+    spm=HOSTILE_VALUE,
+    breath=HOSTILE_SCALAR,
+    sound=HOSTILE_SCALAR,
+    plan_spm=HOSTILE_SCALAR,
+    week_spm=HOSTILE_SCALAR,
+)
+def test_the_python_api_models_accept_only_plan_errors(
+    name, duration, steps, spm, breath, sound, plan_spm, week_spm
+):
+    import runcoach
+
+    try:
+        seg = runcoach.Segment(
+            name, duration=duration, steps=steps, spm=spm, breath=breath, sound=sound
+        )
+    except PlanError:
+        seg = runcoach.Segment("Run", duration=60)
+    try:
+        plan_ = runcoach.Plan("p", (seg,), spm=plan_spm if plan_spm is not None else 170)
+    except PlanError:
+        plan_ = runcoach.Plan("p", (seg,))
+    try:
+        week = runcoach.Week((plan_,), spm=week_spm if week_spm is not None else 0)
+        program = runcoach.Program("prog", (week,), spm=plan_spm)
+    except PlanError:
+        return
+    with contextlib.suppress(PlanError, OptionError):
+        resolve(program.session(1, 1))
+
+
+@given(
+    spm=HOSTILE_SCALAR,
+    rate=st.one_of(st.sampled_from([8000, 11025, 7999, 192001]), HOSTILE_SCALAR),
+    volume=HOSTILE_SCALAR,
+    countdown=st.one_of(st.integers(-2, 12), HOSTILE_SCALAR),
+    fmt=st.one_of(st.sampled_from(["wav", "flac", "mp3", "m4a", "ogg"]), HOSTILE_SCALAR),
+    bitrate=st.one_of(st.none(), st.sampled_from([8, 32, 64, 320]), HOSTILE_SCALAR),
+    stereo=st.one_of(st.booleans(), HOSTILE_SCALAR),
+    breath=st.one_of(st.none(), HOSTILE_SCALAR),
+)
+def test_render_from_python_accepts_only_plan_and_option_errors(
+    tmp_path_factory, spm, rate, volume, countdown, fmt, bitrate, stereo, breath
+):
+    import runcoach
+
+    plan_ = runcoach.Plan("tiny", (runcoach.Segment("Run", duration=Fraction(1, 20)),))
+    out = tmp_path_factory.mktemp("api") / "x.audio"
+    try:
+        result = runcoach.render(
+            plan_,
+            out,
+            spm=spm,
+            rate=rate,
+            volume=volume,
+            stereo=stereo,
+            countdown=countdown,
+            fmt=fmt,
+            bitrate=bitrate,
+            breath=breath,
+        )
+    except (PlanError, OptionError) as err:
+        assert "\n" not in str(err)
+        assert not out.exists()
+    else:
+        assert out.stat().st_size == result.bytes > 0
+
+
+@given(
+    name=st.one_of(HOSTILE_TEXT, st.sampled_from(["intervals", "return-to-run", "steady"])),
+    week=st.one_of(st.none(), st.integers(-3, 12), HOSTILE_SCALAR),
+    session=st.one_of(st.none(), st.integers(-3, 5), HOSTILE_SCALAR),
+)
+def test_load_plan_accepts_only_plan_and_option_errors(name, week, session):
+    import runcoach
+
+    with contextlib.suppress(PlanError, OptionError):
+        runcoach.load_plan(name, week=week, session=session)
+
+
+_OPTION_VALUES = st.one_of(
+    HOSTILE_TEXT.filter(lambda t: "\x00" not in t), st.sampled_from(["170", "0.5", "4:6", "10s"])
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "--spm",
+                    "--volume",
+                    "--click-db",
+                    "--cue-db",
+                    "--music-db",
+                    "--quality",
+                    "--sample-rate",
+                    "--countdown",
+                    "--bitrate",
+                    "--breath",
+                    "--sound",
+                    "--duration",
+                    "--week",
+                    "--session",
+                    "--announce-every",
+                    "--format",
+                ]
+            ),
+            _OPTION_VALUES,
+        ),
+        max_size=4,
+    )
+)
+def test_option_parsers_give_one_line_and_exit_2(options):
+    from typer.testing import CliRunner
+
+    from runcoach.cli import app
+
+    args = (
+        ["render", "--duration", "10s"]
+        if all(o != "--duration" for o, _ in options)
+        else ["render"]
+    )
+    for option, value in options:
+        args += [option, value]
+    # A folder that does not exist: valid options stop at the destination, nothing renders.
+    args += ["-o", "/nonexistent-runcoach-folder/x.wav"]
+    result = CliRunner().invoke(app, args)
+    note(repr(args))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("runcoach: error: ")
+    assert "unexpected error" not in result.stderr
+
+
+@given(spm=_OPTION_VALUES, breath=_OPTION_VALUES, week=_OPTION_VALUES, session=_OPTION_VALUES)
+def test_plans_show_options_give_a_listing_or_one_line(spm, breath, week, session):
+    from typer.testing import CliRunner
+
+    from runcoach.cli import app
+
+    args = [
+        "plans",
+        "show",
+        "return-to-run",
+        "--spm",
+        spm,
+        "--week",
+        week,
+        "--session",
+        session,
+        "--breath",
+        breath,
+    ]
+    result = CliRunner().invoke(app, args)
+    note(repr(args))
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert result.stderr.count("\n") == 1 and "unexpected error" not in result.stderr

@@ -22,11 +22,17 @@ from runcoach.mix.levels import PEAK_LIMIT, MixOptions
 from runcoach.plans import parse_plan
 from runcoach.rendering import render_session
 from runcoach.sinks.codecs import write_audio
-from runcoach.sounds.voice import Voice, cadence_words, duration_words, espeak_path, number_words
+from runcoach.sounds.voice import (
+    Voice,
+    cadence_words,
+    duration_words,
+    number_words,
+    speech_available,
+)
 from runcoach.timeline import Step, events, resolve
 
-needs_espeak = pytest.mark.skipif(
-    espeak_path() is None, reason="espeak-ng not installed (apt-get install espeak-ng)"
+needs_voice = pytest.mark.skipif(
+    not speech_available(), reason="no voice: neither the espeakng-loader wheel nor espeak-ng"
 )
 
 PLAN = parse_plan("""
@@ -98,7 +104,7 @@ def test_segment_phrase_matches_the_issue_example():
     assert segment_phrase(cool) == "Cool down, forty seconds, one sixty to one fifty"
 
 
-@needs_espeak
+@needs_voice
 def test_announcements_fall_between_breath_cues_and_never_overlap():
     session = resolve(PLAN, rate=16000)
     voice = Voice(16000)
@@ -133,7 +139,7 @@ def test_announcements_fall_between_breath_cues_and_never_overlap():
     assert voice._cache == cached and [a.text for a, _ in again] == texts
 
 
-@needs_espeak
+@needs_voice
 def test_voice_layer_is_in_the_file_and_stays_under_the_ceiling(tmp_path):
     session = resolve(PLAN, rate=16000)
     options = MixOptions()
@@ -235,25 +241,8 @@ def test_click_and_cue_levels_are_separate_and_loudness_is_fixed():
     )
 
 
-def test_cli_voice_without_espeak_warns_and_keeps_the_tones(runcoach_exe, tmp_path):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    env = {**os.environ, "PATH": str(bin_dir)}
-    out = subprocess.run(
-        [runcoach_exe, "render", "-p", "intervals", "--voice", "-r", "8000", "-o", "v.ogg"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    assert "espeak-ng" in out.stderr and "apt-get install espeak-ng" in out.stderr
-    assert (tmp_path / "v.ogg").exists() and "with voice" not in out.stdout
-
-
 @pytest.mark.slow
-@needs_espeak
+@needs_voice
 def test_cli_voice_and_music(runcoach_exe, tmp_path):
     sine_file(tmp_path / "mix.wav", rate=44100, seconds=20, channels=2)
     out = subprocess.run(

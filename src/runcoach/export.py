@@ -13,6 +13,8 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -21,19 +23,29 @@ from queue import Empty
 from typing import Any
 
 from runcoach._version import __version__
-from runcoach.errors import OutputError
+from runcoach.errors import OutputError, PlanError
 from runcoach.interop import WORKOUT_FORMATS, workout_bytes
 from runcoach.mix.layers import Layers
 from runcoach.mix.levels import MixOptions
+from runcoach.plans.loader import read_input
 from runcoach.plans.model import Plan
 from runcoach.plans.programs import Program
-from runcoach.plans.units import format_spm, slug
-from runcoach.rendering import render_session
-from runcoach.sinks.atomic import atomic_output
+from runcoach.plans.units import clean_text, format_spm, slug
+from runcoach.rendering import render_session, session_inputs
+from runcoach.sinks.atomic import (
+    atomic_output,
+    check_destination,
+    discard_temporaries,
+    folder_lock,
+    remove_stale_parts,
+)
+from runcoach.sinks.encoding import check_encoding
 from runcoach.sinks.tags import Tags
 from runcoach.timeline import Session, resolve
 
 MANIFEST = ".runcoach-export.json"
+#: The largest manifest read: a line per file, 2,184 sessions at most (104 weeks of 21).
+MAX_MANIFEST_BYTES = 4_000_000
 
 
 class Cancelled(BaseException):
@@ -80,7 +92,7 @@ class Settings:
                 self.bitrate,
                 self.quality,
                 self.mix,
-                self.layers.voice is not None,
+                self.layers.voice is not None and self.layers.voice.lang,  # False or "de"
                 self.layers.announce_every,
                 music,
                 self.layers.voice_db,
@@ -111,8 +123,11 @@ class Report:
 
 
 def _peak_spm(session: Session) -> str:
-    top = max(max(seg.spm_start, seg.spm_end) for seg in session.segments())
-    return format_spm(top)
+    """The session's highest cadence, from its plan's tree (a 100,000-segment session costs
+    its few distinct segments, not 100,000)."""
+    from runcoach.outlines import summary
+
+    return format_spm(summary(session.plan, session.base_spm).spm_high)
 
 
 def jobs_for(target: Plan | Program, folder: Path, settings: Settings) -> list[Job]:
@@ -163,9 +178,15 @@ def jobs_for(target: Plan | Program, folder: Path, settings: Settings) -> list[J
 
 
 def _read_manifest(folder: Path) -> dict[str, str]:
+    """The manifest's entries; none when it is missing, too large or not JSON (every file is
+    then written again, and the manifest with them). Raises ``OutputError`` when it is not a
+    regular file (a FIFO, a device, a link to ``/dev/zero``): that is not ours to replace."""
+    path = folder / MANIFEST
+    check_destination(path)
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = read_input(path, limit=MAX_MANIFEST_BYTES, what="export manifest")
+        data = json.loads(text.decode("utf-8"))
+    except (PlanError, ValueError, RecursionError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
@@ -180,9 +201,10 @@ _stop_event: Any = None  # in a worker process: set by the parent to stop every 
 _busy = False  # in a worker process: a file is being written
 
 
-def _worker_init(queue: Any, stop: Any) -> None:
+def _worker_init(queue: Any, stop: Any, parent: int, lock: tuple[int, int, int] | None) -> None:
     """Set up a worker process: progress queue and stop event; the parent alone handles
-    Ctrl-C (it sets the stop event, and each worker stops at its next block)."""
+    Ctrl-C (it sets the stop event, and each worker stops at its next block). A worker dies
+    with its parent (``kill -9`` included), removing its temporary file."""
     global _queue, _stop_event
     _queue = queue
     _stop_event = stop
@@ -190,6 +212,59 @@ def _worker_init(queue: Any, stop: Any) -> None:
     signal.signal(signal.SIGTERM, _worker_stop)
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    _let_go_of_folder(lock)
+    _die_with_parent(parent)
+
+
+def _let_go_of_folder(lock: tuple[int, int, int] | None) -> None:
+    """Close a forked worker's copy of the parent's folder lock, so that the lock lives only
+    as long as the parent (the descriptor is checked to be that folder's first)."""
+    if lock is None:
+        return
+    fd, device, inode = lock
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        return
+    if (info.st_dev, info.st_ino) == (device, inode):
+        os.close(fd)
+
+
+#: The signal Linux sends a worker when its parent dies (``prctl(PR_SET_PDEATHSIG)``).
+_ORPHAN_SIGNAL = getattr(signal, "SIGUSR1", signal.SIGTERM)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when process ``parent`` dies: Linux signals it (prctl); elsewhere a
+    thread watches the parent's id. Either way the temporary file goes first."""
+
+    def orphaned(signum: int = 0, frame: object = None) -> None:
+        if os.getppid() != parent:
+            discard_temporaries()
+            os._exit(1)
+
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            signal.signal(_ORPHAN_SIGNAL, orphaned)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, int(_ORPHAN_SIGNAL), 0, 0, 0) == 0
+        except (OSError, AttributeError, ValueError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        orphaned()
+    if not armed:
+        import threading
+
+        def watch() -> None:
+            while True:
+                time.sleep(0.5)
+                orphaned()
+
+        threading.Thread(target=watch, name="runcoach-parent-watch", daemon=True).start()
 
 
 def _worker_stop(signum: int, frame: object) -> None:
@@ -274,14 +349,44 @@ def export(
     sessions stop, and only complete files stay).
     """
     dest = Path(folder)
+    todo = jobs_for(target, dest, settings)
+    for job in todo if not settings.workout else ():  # before anything is made
+        check_encoding(
+            settings.fmt,
+            rate=settings.rate,
+            channels=settings.mix.channels,
+            total_frames=job.session.total_frames,
+            bitrate=settings.bitrate,
+            quality=settings.quality,
+        )
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise OutputError(f"{dest}: cannot create the folder: {err.strerror or err}") from None
     if not dest.is_dir():
         raise OutputError(f"{dest}: is not a folder")
-    todo = jobs_for(target, dest, settings)
+    for job in todo:
+        check_destination(job.path, inputs=session_inputs(job.session, settings.layers))
+    with folder_lock(dest) as lock:
+        remove_stale_parts(dest)  # left by an export killed with kill -9
+        return _export_locked(target, dest, todo, settings, lock, workers, force, progress, on_file)
+
+
+def _export_locked(
+    target: Plan | Program,
+    dest: Path,
+    todo: list[Job],
+    settings: Settings,
+    lock: tuple[int, int, int] | None,
+    workers: int | None,
+    force: bool,
+    progress: Callable[[int], None] | None,
+    on_file: Callable[[Path, bool], None] | None,
+) -> Report:
+    """The export proper, with the folder locked: skip what is current, render the rest."""
     manifest = {} if force else _read_manifest(dest)
+    if force:
+        check_destination(dest / MANIFEST)
     report = Report()
 
     def finished(job: Job) -> None:
@@ -309,7 +414,7 @@ def export(
             _render(job, settings, progress)
             finished(job)
     else:
-        _run_parallel(pending, settings, count, progress, finished)
+        _run_parallel(pending, settings, count, progress, finished, lock)
     report.written.sort()
     if (isinstance(target, Program) or len(todo) > 1) and not settings.workout:
         report.playlist = write_playlist(dest / f"{slug(target.name)}.m3u", todo)
@@ -322,12 +427,16 @@ def _run_parallel(
     count: int,
     progress: Callable[[int], None] | None,
     finished: Callable[[Job], None],
+    lock: tuple[int, int, int] | None = None,
 ) -> None:
     context = multiprocessing.get_context()
     queue = context.Queue()
     stop = context.Event()
     pool = ProcessPoolExecutor(
-        max_workers=count, mp_context=context, initializer=_worker_init, initargs=(queue, stop)
+        max_workers=count,
+        mp_context=context,
+        initializer=_worker_init,
+        initargs=(queue, stop, os.getpid(), lock),
     )
     futures = {pool.submit(_render_job, job, settings): job for job in pending}
 
@@ -363,12 +472,13 @@ def _run_parallel(
 
 
 def write_playlist(path: Path, items: list[Job]) -> Path:
-    """An extended M3U playlist of the files (relative names, UTF-8), written atomically."""
-    lines = ["#EXTM3U", f"#PLAYLIST:{path.stem}"]
+    """An extended M3U playlist of the files (relative names, UTF-8), written atomically.
+    Titles are cleaned of control characters: a name never adds a line to the playlist."""
+    lines = ["#EXTM3U", f"#PLAYLIST:{clean_text(path.stem)}"]
     for job in items:
         seconds = round(job.session.total_seconds)
-        lines.append(f"#EXTINF:{seconds},{job.tags.title}")
-        lines.append(job.path.name)
+        lines.append(f"#EXTINF:{seconds},{clean_text(job.tags.title)}")
+        lines.append(clean_text(job.path.name))
     with atomic_output(path) as handle:
         handle.write(("\n".join(lines) + "\n").encode("utf-8"))
     return path

@@ -10,21 +10,24 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from runcoach.errors import OptionError, OutputError, PlanError
+from runcoach.errors import OptionError, OutputError, PlanError, RunCoachError
 from runcoach.plans.catalogue import builtin_text, load_any, read_file
 from runcoach.plans.loader import (
+    PLANS_DIR_ENV,
     builtin_plan_names,
     builtin_program_names,
+    read_input,
     user_plan_files,
     user_plans_dir,
 )
 from runcoach.plans.model import Plan
 from runcoach.plans.programs import Program
-from runcoach.plans.units import format_spm
+from runcoach.plans.units import clean_text
 
 #: File names of the JSON Schemas that ``new_plan_file`` keeps next to the user's plans.
 PLAN_SCHEMA_FILE = "runcoach-plan.schema.json"
@@ -106,9 +109,11 @@ def load_any_builtin(name: str) -> Plan | Program:
 
 
 def _mentions_weeks(path: Path) -> bool:
+    """True when a file that does not load looks like a program (read like any plan file: a
+    FIFO, a device or a huge file is never read)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_input(path).decode("utf-8", errors="replace")
+    except PlanError:
         return False
     return re.search(r"^weeks\s*:", text, re.MULTILINE) is not None
 
@@ -123,7 +128,7 @@ def _entry(
     shadows: bool = False,
     shadowed: bool = False,
 ) -> Entry:
-    from runcoach.timeline import resolve
+    from runcoach.outlines import summaries
 
     if isinstance(item, Plan):
         plans = [item]
@@ -134,11 +139,9 @@ def _entry(
     lengths: list[Fraction] = []
     cadences: list[Fraction] = []
     try:
-        for plan in plans:
-            session = resolve(plan, spm=spm)
-            lengths.append(session.total_seconds)
-            for seg in session.segments():
-                cadences += (seg.spm_start, seg.spm_end)
+        for brief in summaries(plans, spm):  # from the plan trees: repeats not expanded
+            lengths.append(brief.total_seconds)
+            cadences += (brief.spm_low, brief.spm_high)
     except PlanError as err:
         if origin != "user":
             raise
@@ -196,46 +199,20 @@ def check(name_or_path: str | os.PathLike[str], spm: float | None = None) -> Che
         return Checked(name, None, [err if err.source else err.located(name)])
     problems: list[PlanError] = []
     seen: set[str] = set()
-    sessions = [(0, 0, item)] if isinstance(item, Plan) else list(item.sessions())
-    for w, s, plan in sessions:
+    sessions = [item] if isinstance(item, Plan) else [plan for _, _, plan in item.sessions()]
+    fine: set[tuple[int, Fraction]] = set()  # sessions sharing segments and base: checked once
+    for plan in sessions:
+        if (id(plan.segments), plan.spm) in fine:
+            continue
         try:
-            resolve(plan, spm=spm)
+            resolve(plan, spm=spm)  # a program's session: located in the program file
+            fine.add((id(plan.segments), plan.spm))
         except PlanError as err:
             located = err if err.source else err.located(name)
-            if isinstance(item, Program):
-                located = _in_session(item, w, s, located)
             if str(located) not in seen:  # a plan shared by many sessions: report it once
                 seen.add(str(located))
                 problems.append(located)
     return Checked(name, item, problems)
-
-
-def _in_session(program: Program, w: int, s: int, err: PlanError) -> PlanError:
-    """Point a session's problem at the program when the program caused it: a cadence change,
-    or a plan from another file that fails at the program's base cadence."""
-    week = program.weeks[w - 1]
-    entry = week.sessions[s - 1]
-    if not (week.spm or entry.spm) and err.source == program.source:
-        return err  # an inline plan's own problem: it already points into the program file
-    field: str | None
-    if entry.spm:
-        line, field = entry.line, f"{entry.path}.spm" if entry.path else "spm"
-    elif week.spm:
-        line, field = week.line, f"{week.path}.spm" if week.path else "spm"
-    else:
-        line, field = entry.line, entry.path or None
-    change = week.spm + entry.spm
-    sign = "+" if change >= 0 else "-"
-    how = f" with its cadence change ({sign}{format_spm(abs(change))})" if change else ""
-    where = ":".join(str(x) for x in (err.source, err.line) if x)
-    inner = f"{err.field}: " if err.field else ""
-    return PlanError(
-        f"week {w}, session {s}{how} fails: {inner}{err.problem}"
-        + (f" (at {where})" if where and err.source != program.source else ""),
-        source=program.source,
-        line=line,
-        field=field,
-    )
 
 
 def problem_line(err: PlanError) -> str:
@@ -259,53 +236,88 @@ def check_new_name(name: str) -> str:
 def new_plan_file(name: str, *, program: bool = False, template: str | None = None) -> Path:
     """Write a commented starter plan (or program, or a copy of ``template``: a built-in's name,
     one of the user's, or a file) as ``NAME.yaml`` in the user plan folder, creating the folder,
-    and keep the JSON Schemas next to it for editors. Never overwrites.
+    and keep the JSON Schemas next to it for editors. Never overwrites; the file appears whole
+    or not at all (written beside, then linked into place).
 
     Returns the new file's path. Raises ``OptionError`` for a bad name, ``OutputError`` when the
     file exists or the folder cannot be written, ``PlanError`` for a template that does not load.
     """
+    from runcoach.sinks.atomic import atomic_output
+
     stem = check_new_name(name)
-    folder = user_plans_dir()
+    folder = plans_folder_for_writing()
     if template is not None:
         text, program = _copy_of(template, stem)
     else:
         text = starter_program(stem) if program else starter_plan(stem)
     path = folder / f"{stem}.yaml"
     for existing in (path, folder / f"{stem}.yml"):
-        if existing.exists():
+        if os.path.lexists(existing):
             raise OutputError(
                 f"{existing} already exists; runcoach never overwrites a plan: edit it, or "
                 "choose another name"
             )
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(path, "x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise OutputError(f"{path} already exists; runcoach never overwrites a plan") from None
-    except OSError as err:
-        raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
+    with atomic_output(path, replace=False) as handle:
+        handle.write(text.encode("utf-8"))
     write_schemas(folder)
     return path
+
+
+def plans_folder_for_writing() -> Path:
+    """The user plan folder, created if missing. Raises ``OutputError`` saying what is wrong
+    when it cannot be: a file in its place, a symbolic link that loops, ``~user`` for a user
+    who does not exist, no permission."""
+    import errno
+
+    env = os.environ.get(PLANS_DIR_ENV, "").strip()
+    folder = user_plans_dir()
+    named = f"{folder} (from ${PLANS_DIR_ENV})" if env else str(folder)
+    if env.startswith("~") and str(folder).startswith("~"):
+        user = env[1:].split("/", 1)[0]
+        raise OutputError(
+            f"{named}: there is no user {user!r} whose home folder ~{user} could be; "
+            f"set ${PLANS_DIR_ENV} to a folder"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        pass  # something that is not a folder: said below
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise OutputError(f"{named}: a symbolic link that loops, not a folder") from None
+        if err.errno == errno.ENOTDIR:
+            raise OutputError(f"{named}: part of the path is a file, not a folder") from None
+        raise OutputError(f"{named}: cannot create the folder: {err.strerror or err}") from None
+    try:
+        info = folder.stat()
+    except OSError as err:
+        why = "a symbolic link that loops" if err.errno == errno.ELOOP else err.strerror
+        raise OutputError(f"{named}: {why}, not a folder") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"{named}: is a file, not a folder; move it away or set ${PLANS_DIR_ENV}")
+    return folder
 
 
 def write_schemas(folder: Path) -> None:
     """Write (or refresh) the plan and program JSON Schemas in ``folder``; best effort."""
     from runcoach.plans.schema import plan_schema, program_schema
+    from runcoach.sinks.atomic import atomic_output
 
     for file_name, schema in (
         (PLAN_SCHEMA_FILE, plan_schema()),
         (PROGRAM_SCHEMA_FILE, program_schema()),
     ):
-        text = json.dumps(schema, indent=2) + "\n"
+        data = (json.dumps(schema, indent=2) + "\n").encode("utf-8")
         target = folder / file_name
         try:
-            if target.is_file() and target.read_text(encoding="utf-8") == text:
+            if os.path.lexists(target) and read_input(target, what="schema") == data:
                 continue
-            temporary = folder / f".{file_name}.tmp"
-            temporary.write_text(text, encoding="utf-8")
-            temporary.replace(target)
-        except OSError:
+        except PlanError:
+            continue  # not a regular file, or too large: not ours to replace
+        try:
+            with atomic_output(target) as handle:
+                handle.write(data)
+        except RunCoachError:
             pass  # the schema only helps editors; the plan itself was written
 
 
@@ -324,11 +336,8 @@ def _copy_of(template: str, stem: str) -> tuple[str, bool]:
         origin = f"the built-in {'program' if isinstance(item, Program) else 'plan'} {template}"
     else:
         source = item.source or template
-        try:
-            text = Path(source).read_text(encoding="utf-8-sig")
-        except OSError as err:
-            raise PlanError(f"cannot read it: {err.strerror or err}", source=source) from None
-        origin = source
+        text = read_input(source).decode("utf-8-sig", errors="replace")
+        origin = clean_text(source)  # a file name with a newline must not add YAML lines
     is_program = isinstance(item, Program)
     text = re.sub(r"^# yaml-language-server:.*\n", "", text)
     if stem != template:

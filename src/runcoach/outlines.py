@@ -7,16 +7,19 @@ the exact sums of the durations before them, converted to numbers only at the en
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from runcoach.plans.model import Breath, Plan
+from runcoach.plans.model import Breath, Plan, Repeat, Segment
 from runcoach.plans.units import format_seconds, format_spm
 
 if TYPE_CHECKING:
     from runcoach.plans.programs import Program
+    from runcoach.timeline import Session
 
 #: Block characters for eighths of a chart cell, empty to full.
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
@@ -58,6 +61,20 @@ def _as_plan(plan: Plan | str | os.PathLike[str]) -> Plan:
     return load_plan(plan)
 
 
+def rows(session: Session) -> Iterator[SegmentRow]:
+    """The rows of ``session``'s segments in play order (lazily: a 100,000-segment session
+    costs one row at a time)."""
+    for seg in session.segments():
+        yield {
+            "name": seg.name,
+            "start_seconds": _number(seg.start_seconds),
+            "duration_seconds": _number(seg.duration_seconds),
+            "spm_start": _number(seg.spm_start),
+            "spm_end": _number(seg.spm_end),
+            "breath": None if seg.breath.off else str(seg.breath),
+        }
+
+
 def outline(
     plan: Plan | str | os.PathLike[str],
     spm: float | Fraction | None = None,
@@ -75,21 +92,10 @@ def outline(
 
     the_plan = _as_plan(plan)
     session = resolve(the_plan, spm=spm, breath=breath)
-    rows: list[SegmentRow] = [
-        {
-            "name": seg.name,
-            "start_seconds": _number(seg.start_seconds),
-            "duration_seconds": _number(seg.duration_seconds),
-            "spm_start": _number(seg.spm_start),
-            "spm_end": _number(seg.spm_end),
-            "breath": None if seg.breath.off else str(seg.breath),
-        }
-        for seg in session.segments()
-    ]
     return {
         "name": the_plan.name,
         "total_seconds": _number(session.total_seconds),
-        "segments": rows,
+        "segments": list(rows(session)),
     }
 
 
@@ -111,6 +117,122 @@ def segments(
     ``breath`` its top-level breath pattern. Raises ``PlanError`` or ``OptionError``.
     """
     return outline(plan, spm, breath=breath)["segments"]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A resolved session in brief: its length, segment count and cadence range, worked out
+    from the plan's tree without expanding its repeats (a program of long sessions costs the
+    size of its files, not of its sessions)."""
+
+    total_seconds: Fraction
+    segment_count: int
+    spm_low: Fraction
+    spm_high: Fraction
+
+
+def summary(plan: Plan, spm: float | Fraction | None = None) -> Summary:
+    """The :class:`Summary` of ``plan`` at base cadence ``spm``. Raises ``PlanError`` or
+    ``OptionError`` as :func:`runcoach.timeline.resolve` does."""
+    from runcoach.timeline import resolve, segment_spm
+
+    session = resolve(plan, spm=spm)
+    cadences = {
+        value
+        for seg in _distinct_segments(plan.segments)
+        for value in segment_spm(seg, session.base_spm)
+    }
+    return Summary(session.total_seconds, session.segment_count, min(cadences), max(cadences))
+
+
+def summaries(plans: Iterable[Plan], spm: float | Fraction | None = None) -> Iterator[Summary]:
+    """:func:`summary` of each of ``plans`` (a program's sessions), worked out once for
+    sessions that share their segments and base cadence."""
+    known: dict[tuple[int, Fraction], tuple[Plan, Summary]] = {}
+    for plan in plans:
+        key = (id(plan.segments), plan.spm)
+        found = known.get(key)
+        if found is None or found[0].segments is not plan.segments:
+            found = known[key] = (plan, summary(plan, spm))
+        yield found[1]
+
+
+def _distinct_segments(items: Sequence[Segment | Repeat]) -> Iterator[Segment]:
+    """Every segment of the tree once (each plays at least once: a repeat is at least 1)."""
+    for item in items:
+        if isinstance(item, Repeat):
+            yield from _distinct_segments(item.segments)
+        else:
+            yield item
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def outline_json(
+    plan: Plan, spm: float | Fraction | None = None, *, breath: Breath | str | None = None
+) -> Iterator[str]:
+    """:func:`outline` as JSON text, a line at a time (one line per segment): what
+    ``runcoach plans show --json`` prints, in memory of one row whatever the plan's length."""
+    from runcoach.timeline import resolve
+
+    session = resolve(plan, spm=spm, breath=breath)
+    yield "{"
+    yield f'  "name": {_json(plan.name)},'
+    yield f'  "total_seconds": {_json(_number(session.total_seconds))},'
+    yield '  "segments": ['
+    yield from _rows_json(session, "    ")
+    yield "  ]"
+    yield "}"
+
+
+def _rows_json(session: Session, indent: str) -> Iterator[str]:
+    """The session's rows as JSON, one line each, with the commas between them."""
+    previous: str | None = None
+    for row in rows(session):
+        if previous is not None:
+            yield previous + ","
+        previous = indent + _json(row)
+    if previous is not None:
+        yield previous
+
+
+def program_json(
+    program: Program, spm: float | Fraction | None = None, *, week: int | None = None
+) -> Iterator[str]:
+    """:func:`program_outline` as JSON text, a line at a time (one line per segment), session
+    after session: memory stays that of one row. ``week`` keeps only that week (from 1)."""
+    from runcoach.timeline import resolve
+
+    yield "{"
+    yield f'  "name": {_json(program.name)},'
+    yield f'  "description": {_json(program.description)},'
+    yield '  "weeks": ['
+    numbers = [week] if week is not None else range(1, len(program.weeks) + 1)
+    for n, w in enumerate(numbers):
+        the_week = program.weeks[w - 1]
+        head = {
+            "name": the_week.name or f"Week {w}",
+            "description": the_week.description,
+            "spm_change": _number(the_week.spm),
+        }
+        yield f"    {_json(head)[:-1]}, " + '"sessions": ['
+        count = len(the_week.sessions)
+        for s in range(1, count + 1):
+            plan = program.session(w, s)
+            session = resolve(plan, spm=spm)
+            facts = {
+                "name": plan.name,
+                "total_seconds": _number(session.total_seconds),
+                "description": plan.description,
+            }
+            yield f"      {_json(facts)[:-1]}, " + '"segments": ['
+            yield from _rows_json(session, "        ")
+            yield "      ]}" + ("," if s < count else "")
+        yield "    ]}" + ("," if n < len(numbers) - 1 else "")
+    yield "  ]"
+    yield "}"
 
 
 def program_outline(program: Program, spm: float | Fraction | None = None) -> dict[str, Any]:

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from runcoach.errors import OptionError, PlanError
 from runcoach.mix.blocks import pcm16_pieces
 from runcoach.mix.layers import Layers, layered_blocks
 from runcoach.mix.levels import BLOCK_FRAMES, MixOptions
 from runcoach.plans.model import Breath, Plan
-from runcoach.plans.units import format_spm
-from runcoach.sinks.codecs import format_for, write_audio
+from runcoach.plans.units import format_spm, parse_number, quote
+from runcoach.sinks.atomic import check_destination
+from runcoach.sinks.codecs import write_audio
+from runcoach.sinks.encoding import check_encoding, format_for
 from runcoach.sinks.tags import Chapter, Tags
 from runcoach.sinks.wav import write_wav_sparse
 from runcoach.timeline import Session, resolve
@@ -67,12 +70,24 @@ def render_session(
     ``fmt`` (wav, flac, ogg, mp3, m4a) defaults to the file ending; ``bitrate`` in kbps for MP3
     and M4A, ``quality`` 0–10 for OGG; ``tags`` default to :func:`default_tags`; every file gets
     one chapter per segment; ``layers`` adds spoken announcements and music. ``progress`` is
-    called with the frames written so far.
+    called with the frames written so far. Everything that can be checked is checked before any
+    work: the format's limits (an empty session, a bit rate the rate cannot carry) and the
+    destination (a regular file or nothing, never one of the session's inputs).
     Raises ``OptionError`` or ``OutputError``.
     """
     options = options or MixOptions()
     kind = format_for(path, fmt)
     layers = layers or Layers()
+    inputs = session_inputs(session, layers)
+    check_encoding(
+        kind,
+        rate=session.rate,
+        channels=options.channels,
+        total_frames=session.total_frames,
+        bitrate=bitrate,
+        quality=quality,
+    )
+    check_destination(path, inputs=inputs)
     if kind == "wav" and not layers.active and bitrate is None and quality is None:
         # The fast path: only the stretches that sound are converted and written.
         dest = write_wav_sparse(
@@ -98,8 +113,18 @@ def render_session(
         bitrate=bitrate,
         quality=quality,
         progress=progress,
+        inputs=inputs,
     )
     return RenderResult(dest, session, options.channels, dest.stat().st_size)
+
+
+def session_inputs(session: Session, layers: Layers | None = None) -> list[str | None]:
+    """The files a rendered session is made from (its plan file, the program file of a
+    program's session, the music): an output may never be one of them."""
+    plan = session.plan
+    program = plan.origin.source if plan.origin is not None else None
+    music = os.fspath(layers.music) if layers is not None and layers.music is not None else None
+    return [plan.source, program, music]
 
 
 def render(
@@ -135,9 +160,17 @@ def render(
         plan = load_plan(plan)
     session = resolve(plan, spm=spm, breath=breath, sound=sound, rate=rate, countdown=countdown)
     return render_session(
-        session,
-        path,
-        MixOptions(stereo=stereo, volume=volume, guide=guide),
-        fmt=fmt,
-        bitrate=bitrate,
+        session, path, _mix_options(stereo, volume, guide), fmt=fmt, bitrate=bitrate
     )
+
+
+def _mix_options(stereo: object, volume: object, guide: object) -> MixOptions:
+    """The mix from :func:`render`'s arguments, each checked (``OptionError``)."""
+    for name, flag in (("stereo", stereo), ("guide", guide)):
+        if not isinstance(flag, bool):
+            raise OptionError(f"{name} must be True or False, got {quote(flag)}")
+    try:
+        level = parse_number(volume, field="volume")
+    except PlanError as err:
+        raise OptionError(f"volume: {err.problem}") from None
+    return MixOptions(stereo=bool(stereo), volume=float(level), guide=bool(guide))

@@ -27,6 +27,8 @@ from runcoach.plans.units import (
     MIN_SPM,
     format_seconds,
     format_spm,
+    parse_number,
+    quote,
 )
 
 #: Steps computed at a time inside one segment: bounds memory whatever the segment's length.
@@ -160,23 +162,32 @@ class Session:
     def segments(self) -> Iterator[TimedSegment]:
         """Yield the expanded segments in order with exact start frames (lazily)."""
         start = Fraction(0)
+        start_frame = 0
         first_step = 0
+        # A segment inside a repeat comes back many times: its cadence, length and steps are
+        # worked out once (a 100,000-segment plan is mostly repeats of a few segments).
+        known: dict[int, tuple[Segment, Fraction, Fraction, Fraction, int]] = {}
         for index, seg in enumerate(self.plan.walk()):
-            spm_start, spm_end = segment_spm(seg, self.base_spm)
-            duration = _segment_seconds(seg, spm_start, spm_end)
+            facts = known.get(id(seg))
+            if facts is None or facts[0] is not seg:
+                spm_start, spm_end = segment_spm(seg, self.base_spm)
+                duration = _segment_seconds(seg, spm_start, spm_end)
+                if seg.steps is not None:
+                    steps = seg.steps
+                else:
+                    steps = math.ceil(duration * (spm_start + spm_end) / 120)
+                facts = known[id(seg)] = (seg, spm_start, spm_end, duration, steps)
+            _, spm_start, spm_end, duration, steps = facts
             end = start + duration
-            if seg.steps is not None:
-                steps = seg.steps
-            else:
-                steps = math.ceil(duration * (spm_start + spm_end) / 120)
-            timed = TimedSegment(
+            end_frame = round(end * self.rate)
+            yield TimedSegment(
                 index=index,
                 name=seg.name,
                 path=seg.path,
                 start_seconds=start,
                 duration_seconds=duration,
-                start_frame=round(start * self.rate),
-                end_frame=round(end * self.rate),
+                start_frame=start_frame,
+                end_frame=end_frame,
                 spm_start=spm_start,
                 spm_end=spm_end,
                 breath=seg.breath if seg.breath is not None else self.breath,
@@ -185,8 +196,8 @@ class Session:
                 first_step=first_step,
                 rate=self.rate,
             )
-            yield timed
             start = end
+            start_frame = end_frame
             first_step += steps
 
     @property
@@ -212,23 +223,30 @@ def resolve(
     Raises ``PlanError`` naming the segment's field, or ``OptionError`` for bad options.
     """
     if isinstance(rate, bool) or not isinstance(rate, int) or not 8000 <= rate <= 192000:
-        raise OptionError(f"sample rate must be between 8000 and 192000 Hz, got {rate!r}")
+        raise OptionError(f"sample rate must be between 8000 and 192000 Hz, got {quote(rate)}")
     if isinstance(countdown, bool) or not isinstance(countdown, int) or not 0 <= countdown <= 10:
-        raise OptionError(f"countdown must be 0 to 10 seconds, got {countdown!r}")
+        raise OptionError(f"countdown must be 0 to 10 seconds, got {quote(countdown)}")
     if spm is None:
         base = plan.spm
     else:
         if isinstance(spm, bool) or not isinstance(spm, (int, float, Fraction)):
-            raise OptionError(f"--spm must be a number, got {spm!r}")
-        base = Fraction(spm).limit_denominator(1000)
+            raise OptionError(f"--spm must be a number, got {quote(spm)}")
+        try:
+            base = parse_number(spm, field="--spm").limit_denominator(1000)
+        except PlanError as err:
+            raise OptionError(f"--spm: {err.problem}") from None
         if not MIN_SPM <= base <= MAX_SPM:
-            raise OptionError(f"--spm must be between {MIN_SPM} and {MAX_SPM}, got {spm}")
+            raise OptionError(f"--spm must be between {MIN_SPM} and {MAX_SPM}, got {quote(spm)}")
     try:
         pattern = plan.breath if breath is None else Breath.parse(breath)
         click = plan.sound if sound is None else parse_sound(sound)
     except PlanError as err:
         raise OptionError(f"--{err.field}: {err.problem}") from None
-    total, count = _check_items(plan, plan.segments, base, spm is not None)
+    try:
+        total, count = _check_items(plan, plan.segments, base, spm is not None)
+    except PlanError as err:
+        # A program's session: the program's cadence change (or base) is what failed.
+        raise (plan.origin.locate(err) if plan.origin is not None else err) from None
     if total > MAX_TOTAL_SECONDS:
         raise PlanError(
             f"the session lasts {format_seconds(total)}, longer than the 24 hours allowed",

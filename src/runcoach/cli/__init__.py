@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -71,6 +72,16 @@ def _ignore(signum: int, frame: object) -> None:
     """Swallow a stop signal that comes after the first."""
 
 
+def _tolerant_streams() -> None:
+    """Let stdout and stderr write any text: a terminal or pipe whose encoding cannot hold a
+    character (``PYTHONIOENCODING=ascii``, the C locale) gets ``?`` for it, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a stream already closed
+                reconfigure(errors="replace")
+
+
 def main() -> None:
     """Entry point of the ``runcoach`` console script."""
     # runcoach does no linear algebra: spare numpy's BLAS its thread pool (faster start-up).
@@ -82,6 +93,7 @@ def main() -> None:
     if hasattr(signal, "SIGXFSZ"):
         # Past a file size limit, make writes fail with EFBIG (reported) instead of killing us.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    _tolerant_streams()
     register(sys.argv[1:2])
     try:
         _base.app()

@@ -59,7 +59,8 @@ def exit_for(err: BaseException) -> ExitCode:
         say(f"runcoach: error: {err}")
         return err.exit_code
     if isinstance(err, (KeyboardInterrupt, Interrupted)):
-        sys.stderr.write("\n")
+        if _is_terminal(sys.stderr):
+            sys.stderr.write("\n")  # off the line where the terminal echoed ^C
         say("runcoach: interrupted (nothing half-written was left behind)")
         return ExitCode.INTERRUPTED
     if isinstance(err, _click.NoArgsIsHelpError):
@@ -77,6 +78,9 @@ def exit_for(err: BaseException) -> ExitCode:
     if isinstance(err, _click.ClickException):
         say(f"runcoach: error: {err.format_message()}")
         return ExitCode.BAD_INPUT
+    if isinstance(err, BrokenPipeError):  # `runcoach plans show big | head`: nothing to say
+        _quiet_stdout()
+        return ExitCode.ERROR
     if isinstance(err, OSError) and err.filename:  # a file the core did not expect to fail
         say(f"runcoach: error: {err.filename}: {err.strerror or err}")
         return ExitCode.BAD_INPUT
@@ -85,6 +89,23 @@ def exit_for(err: BaseException) -> ExitCode:
         "report it (set RUNCOACH_DEBUG=1 to see the traceback)"
     )
     return ExitCode.ERROR
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's last flush at exit finds no closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real stdout (a test runner's)
+        pass
 
 
 def fail(err: BaseException) -> NoReturn:

@@ -264,9 +264,25 @@ VoiceOpt = Annotated[
     bool | None,
     typer.Option(
         "--voice/--no-voice",
-        help="Spoken announcements (needs espeak-ng): each segment, halfway, one minute left, "
-        "the end. Default: on for MP3, M4A and OGG when espeak-ng is installed.",
+        help="Spoken announcements: each segment, halfway, one minute left, the end (the "
+        "voice comes with runcoach). Default: on for MP3, M4A and OGG, off for WAV and FLAC.",
         show_default=False,
+    ),
+]
+
+
+def _voice_langs() -> str:
+    from runcoach.sounds.phrases import LANGUAGES
+
+    return ", ".join(LANGUAGES)
+
+
+VoiceLangOpt = Annotated[
+    str,
+    typer.Option(
+        "--voice-lang",
+        metavar="LANG",
+        help=f"Language of the announcements: {_voice_langs()}.",
     ),
 ]
 AnnounceOpt = Annotated[
@@ -314,20 +330,24 @@ def make_layers(
     rate: int,
     fmt: str,
     warn: Callable[[str], None],
+    lang: str = "en",
 ) -> Layers:
-    """Build the voice and music layers from the options (warns when espeak-ng is missing)."""
+    """Build the voice (in ``lang``) and music layers from the options; an unknown language is
+    an ``OptionError``, a voice that cannot speak here a warning (the tones still play)."""
     from runcoach.mix.layers import Layers
     from runcoach.plans.units import parse_duration
-    from runcoach.sounds.voice import INSTALL_HINT, Voice, espeak_path
+    from runcoach.sounds.phrases import language
+    from runcoach.sounds.voice import INSTALL_HINT, Voice, speech_available
 
+    spoken = language(lang)
     speak = voice if voice is not None else fmt in ("mp3", "m4a", "ogg")
     the_voice = None
     if speak:
-        if espeak_path() is None:
+        if not speech_available():
             if voice:
                 warn(f"runcoach: warning: {INSTALL_HINT}")
         else:
-            the_voice = Voice(rate)
+            the_voice = Voice(rate, lang=spoken.code)
     every = None
     if announce_every is not None:
         try:

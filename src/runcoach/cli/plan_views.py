@@ -5,10 +5,10 @@ Terminal UI for ``runcoach plans`` (rich), kept apart from the commands that cal
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING
-
-import typer
 
 from runcoach.cli.base import make_console
 from runcoach.plans.units import format_seconds, format_spm
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from runcoach.library import Entry
+    from runcoach.outlines import SegmentRow
     from runcoach.plans.model import Plan
     from runcoach.plans.programs import Program
 
@@ -95,24 +96,96 @@ def _about(entry: Entry) -> str:
     return "; ".join(notes)
 
 
+def _write_lines(lines: Iterable[str]) -> None:
+    """Write ``lines`` to stdout in large pieces (a 100,000-line listing in one go, not one
+    call per line)."""
+    out = sys.stdout
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= 2048:
+            out.write("\n".join(batch) + "\n")
+            batch.clear()
+    if batch:
+        out.write("\n".join(batch) + "\n")
+    out.flush()
+
+
+#: The segment table's columns: heading and whether it is right-aligned.
+_SEGMENT_COLUMNS = (
+    ("#", True),
+    ("Start", True),
+    ("Length", True),
+    ("Cadence", True),
+    ("Breath", False),
+    ("Segment", False),
+)
+
+
+def segment_table(rows: Sequence[SegmentRow], width: int) -> Iterator[str]:
+    """The segment table as text lines, heading first, at most ``width`` columns wide (long
+    names wrap). Linear in the rows: each cell is formatted once, columns padded by hand."""
+    from rich.cells import cell_len
+
+    cells = [
+        (
+            str(i),
+            _clock(row["start_seconds"]),
+            _clock(row["duration_seconds"]),
+            format_spm(row["spm_start"])
+            if row["spm_start"] == row["spm_end"]
+            else f"{format_spm(row['spm_start'])}→{format_spm(row['spm_end'])}",
+            row["breath"] or "off",
+        )
+        for i, row in enumerate(rows, start=1)
+    ]
+    widths = [len(head) for head, _ in _SEGMENT_COLUMNS[:-1]]
+    for line in cells:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, line, strict=True)]
+    room = max(12, width - sum(widths) - 2 * len(widths))
+
+    def joined(line: Sequence[str], name: str) -> str:
+        parts = [
+            cell.rjust(w) if right else cell.ljust(w)
+            for cell, w, (_, right) in zip(line, widths, _SEGMENT_COLUMNS, strict=False)
+        ]
+        return "  ".join([*parts, name]).rstrip()
+
+    yield joined([head for head, _ in _SEGMENT_COLUMNS[:-1]], _SEGMENT_COLUMNS[-1][0])
+    blank = [""] * len(widths)
+    for line, row in zip(cells, rows, strict=True):
+        name = row["name"]
+        if cell_len(name) <= room:
+            yield joined(line, name)
+            continue
+        first, *rest = _wrap(name, room)
+        yield joined(line, first)
+        for more in rest:
+            yield joined(blank, more)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    from rich.console import Console
+    from rich.text import Text
+
+    lines = Text(text).wrap(Console(width=width), width)
+    return [line.plain for line in lines] or [text]
+
+
 def show_plan(plan: Plan, name: str, spm: float | None, breath: str | None, as_json: bool) -> None:
-    import json
+    from runcoach.outlines import outline_json
 
-    from runcoach.outlines import outline
-
-    summary = outline(plan, spm, breath=breath)
     if as_json:
-        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        _write_lines(outline_json(plan, spm, breath=breath))
         return
 
     from rich.markup import escape
-    from rich.table import Table
 
-    from runcoach.outlines import cadence_chart, cadence_range, describe_range
+    from runcoach.outlines import cadence_chart, cadence_range, describe_range, outline
     from runcoach.timeline import resolve
 
     session = resolve(plan, spm=spm, breath=breath)
-    rows = summary["segments"]
+    rows = outline(plan, spm, breath=breath)["segments"]
     console = make_console()
     console.print(f"[bold]{escape(plan.name)}[/]  [dim]{escape(plan.source or name)}[/]")
     if plan.description:
@@ -124,28 +197,11 @@ def show_plan(plan: Plan, name: str, spm: float | None, breath: str | None, as_j
         f"{describe_range(*cadence_range(rows))} spm · breath {session.breath}",
         style="dim",
     )
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Start", justify="right", no_wrap=True)
-    table.add_column("Length", justify="right", no_wrap=True)
-    table.add_column("Cadence", justify="right", no_wrap=True)
-    table.add_column("Breath", no_wrap=True)
-    table.add_column("Segment")
-    for i, row in enumerate(rows, start=1):
-        if row["spm_start"] == row["spm_end"]:
-            cadence = format_spm(row["spm_start"])
-        else:
-            cadence = f"{format_spm(row['spm_start'])}→{format_spm(row['spm_end'])}"
-        table.add_row(
-            str(i),
-            _clock(row["start_seconds"]),
-            _clock(row["duration_seconds"]),
-            cadence,
-            row["breath"] or "off",
-            escape(row["name"]),
-        )
     console.print()
-    console.print(table)
+    table = segment_table(rows, console.width)
+    console.print(next(table), style="bold", markup=False, highlight=False, soft_wrap=True)
+    console.file.flush()
+    _write_lines(table)
     width = max(20, min(64, console.width - 8))
     chart = cadence_chart(rows, width=width, height=6)
     if chart:
@@ -158,17 +214,12 @@ def show_plan(plan: Plan, name: str, spm: float | None, breath: str | None, as_j
 def show_program(
     program: Program, name: str, spm: float | None, week: int | None, as_json: bool
 ) -> None:
-    import json
-
-    from runcoach.outlines import program_outline
+    from runcoach.outlines import program_json
 
     if week is not None:
         program.check_week(week)
     if as_json:
-        data = program_outline(program, spm)
-        if week is not None:
-            data["weeks"] = [data["weeks"][week - 1]]
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        _write_lines(program_json(program, spm, week=week))
         return
 
     from rich.markup import escape
@@ -205,8 +256,17 @@ def _program_table(program: Program, spm: float | None, week: int | None) -> Tab
     from rich.markup import escape
     from rich.table import Table
 
-    from runcoach.outlines import cadence_range, describe_range, outline
+    from runcoach.outlines import describe_range, summaries
 
+    chosen = [
+        (w, s)
+        for w, wk in enumerate(program.weeks, start=1)
+        if week is None or w == week
+        for s in range(1, len(wk.sessions) + 1)
+    ]
+    briefs = dict(
+        zip(chosen, summaries([program.session(w, s) for w, s in chosen], spm), strict=True)
+    )
     changes = any(w.spm for w in program.weeks) or any(
         s.spm for w in program.weeks for s in w.sessions
     )
@@ -228,16 +288,17 @@ def _program_table(program: Program, spm: float | None, week: int | None) -> Tab
         head = [str(w), "", label] + ([""] if changes else []) + ["", ""]
         table.add_row(*head, style=None)
         for s, entry in enumerate(wk.sessions, start=1):
-            plan = program.session(w, s)
-            summary = outline(plan, spm)
-            title = entry.plan.name + (f" [dim]({escape(entry.ref)})[/]" if entry.ref else "")
+            brief = briefs[(w, s)]
+            title = escape(entry.plan.name) + (
+                f" [dim]({escape(entry.ref)})[/]" if entry.ref else ""
+            )
             cells = ["", str(s), title]
             if changes:
                 offset = wk.spm + entry.spm
                 cells.append(f"{'+' if offset >= 0 else '-'}{format_spm(abs(offset))}")
             cells += [
-                _clock(summary["total_seconds"]),
-                describe_range(*cadence_range(summary["segments"])),
+                _clock(brief.total_seconds),
+                describe_range(float(brief.spm_low), float(brief.spm_high)),
             ]
             table.add_row(*cells, end_section=s == len(wk.sessions))
     return table

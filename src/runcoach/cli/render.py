@@ -28,6 +28,7 @@ from runcoach.cli.options import (
     SpmOpt,
     StereoOpt,
     VoiceDbOpt,
+    VoiceLangOpt,
     VoiceOpt,
     VolumeOpt,
     WeekOpt,
@@ -80,6 +81,7 @@ def render(
     bitrate: BitrateOpt = None,
     quality: QualityOpt = None,
     voice: VoiceOpt = None,
+    voice_lang: VoiceLangOpt = "en",
     announce_every: AnnounceOpt = None,
     music: MusicOpt = None,
     click_db: ClickDbOpt = 0.0,
@@ -87,6 +89,14 @@ def render(
     voice_db: VoiceDbOpt = 0.0,
     music_db: MusicDbOpt = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    today: Annotated[
+        bool,
+        typer.Option(
+            "--today",
+            help="Render the session `runcoach today` offers (instead of --plan, --duration, "
+            "--week and --session).",
+        ),
+    ] = False,
 ) -> None:
     """Render a session to an audio file to copy to a phone.
 
@@ -107,7 +117,18 @@ def render(
       runcoach render --plan intervals --music mix.mp3 -o run-with-music.mp3
 
       runcoach render --plan return-to-run --week 3 --session 2 --spm 168 -o w3s2.wav
+
+      runcoach render --today -o today.mp3
     """
+    if today:
+        from runcoach.cli.coaching import check_today_alone, todays_session
+
+        check_today_alone(
+            {"--plan": plan, "--duration": duration, "--week": week, "--session": session_number}
+        )
+        coached = todays_session("rendering")
+        plan, week, session_number = coached.program, coached.week, coached.session
+        spm = spm if spm is not None else coached.spm
     the_plan = load_plan_option(plan, duration, spm, week=week, session=session_number)
     the_session = make_session(the_plan, spm, breath, sound, sample_rate, countdown)
     from runcoach.sinks.atomic import check_destination
@@ -128,6 +149,7 @@ def render(
 
     layers = make_layers(
         voice=voice,
+        lang=voice_lang,
         announce_every=announce_every,
         music=music,
         voice_db=voice_db,
@@ -162,7 +184,7 @@ def _render(
     quality: float | None = None,
     layers: Layers | None = None,
 ) -> None:
-    from runcoach.plans.units import format_seconds, format_spm
+    from runcoach.plans.units import format_seconds, format_spm, plural
     from runcoach.rendering import render_session
 
     stereo = options.stereo
@@ -198,7 +220,7 @@ def _render(
         rate_khz = f"{session.rate / 1000:g} kHz"
         typer.echo(
             f"Wrote {result.path}: {session.plan.name}, {format_seconds(session.total_seconds)}, "
-            f"{session.segment_count} segments, base {format_spm(session.base_spm)} spm, "
+            f"{plural(session.segment_count, 'segment')}, base {format_spm(session.base_spm)} spm, "
             f"breath {session.breath}, {rate_khz} {'stereo' if stereo else 'mono'}, "
             f"{size_text(result.bytes)}"
             + (", with voice" if layers is not None and layers.voice is not None else "")

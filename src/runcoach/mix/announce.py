@@ -2,8 +2,9 @@
 
 Each segment is announced at its start ("Run, two minutes, one seventy"), long segments get
 "Halfway" and "One minute left", ``--announce-every`` adds "N minutes to go", and the session
-ends with "Session complete". Words never cover a breath cue or a segment signal: a phrase
-waits for a gap between cues, or is said in parts.
+ends with "Session complete", all in the voice's language (:mod:`runcoach.sounds.phrases`).
+Words never cover a breath cue or a segment signal: a phrase waits for a gap between cues, or
+is said in parts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from runcoach.mix.spans import cue_spans
-from runcoach.sounds.voice import Voice, cadence_words, duration_words, number_words
+from runcoach.sounds.phrases import Language, language
+from runcoach.sounds.voice import Voice
 from runcoach.timeline import Session, TimedSegment
 
 #: Segments at least this long (seconds) get "halfway" and "one minute left".
@@ -24,15 +26,14 @@ LONG_SEGMENT = 240
 _CUE_MARGIN = 0.05
 #: How far after its moment a phrase may still be said whole (seconds).
 _WINDOW_SECONDS = 8
-_FINISH = "Session complete. Well done"
 
 
-def segment_phrase(seg: TimedSegment) -> str:
-    """What is said at a segment's start: "Run, two minutes, one seventy"."""
-    cadence = cadence_words(seg.spm_start)
-    if seg.is_ramp:
-        cadence += f" to {cadence_words(seg.spm_end)}"
-    return f"{seg.name}, {duration_words(seg.duration_seconds)}, {cadence}"
+def segment_phrase(seg: TimedSegment, lang: str | Language = "en") -> str:
+    """What is said at a segment's start in ``lang``: "Run, two minutes, one seventy" (the
+    segment's name is the plan's own text, said as written)."""
+    book = lang if isinstance(lang, Language) else language(lang)
+    end = seg.spm_end if seg.is_ramp else None
+    return book.segment(seg.name, seg.duration_seconds, seg.spm_start, end)
 
 
 @dataclass(frozen=True)
@@ -79,21 +80,22 @@ def _wanted(
 ) -> list[tuple[int, str]]:
     """What this segment would like said, and from which frame."""
     sr, total = session.rate, session.total_frames
-    wanted: list[tuple[int, str]] = [(seg.start_frame, segment_phrase(seg))]
+    book = language(voice.lang)
+    wanted: list[tuple[int, str]] = [(seg.start_frame, segment_phrase(seg, book))]
     if seg.duration_seconds >= LONG_SEGMENT:
-        wanted.append((seg.start_frame + seg.frames // 2, "Halfway"))
-        wanted.append((seg.end_frame - 60 * sr, "One minute left"))
+        wanted.append((seg.start_frame + seg.frames // 2, book.phrase("halfway")))
+        wanted.append((seg.end_frame - 60 * sr, book.phrase("minute_left")))
     if every_seconds:
         step = every_seconds * sr
         first = -(-max(seg.start_frame, 1) // step) * step
         for frame in range(first, seg.end_frame, step):
             left = round((total - frame) / sr / 60)
             if left > 0 and frame - seg.start_frame > 5 * sr:
-                minutes = "minute" if left == 1 else "minutes"
-                wanted.append((frame, f"{number_words(left)} {minutes} to go"))
+                wanted.append((frame, book.to_go(left)))
     if seg.end_frame == total:
-        clip = voice.say(_FINISH)
-        wanted.append((max(seg.start_frame, total - len(clip) - int(1.5 * sr)), _FINISH))
+        finish = book.phrase("finish")
+        clip = voice.say(finish)
+        wanted.append((max(seg.start_frame, total - len(clip) - int(1.5 * sr)), finish))
     return sorted(wanted)
 
 

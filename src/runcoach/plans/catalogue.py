@@ -25,6 +25,7 @@ from runcoach.plans.loader import (
     builtin_plan_names,
     builtin_program_names,
     find_plan,
+    is_file,
     looks_like_path,
     read_input,
     unknown_name,
@@ -54,6 +55,9 @@ class ProgramBuilder(Builder):
         super().__init__(source)
         self.folder = folder
         self.builtin = builtin
+        #: Plans already read, by the name a session gives: a program naming one plan in
+        #: 2,000 sessions reads (and parses) its file once.
+        self.found: dict[str, Plan] = {}
 
     def program(self, tree: Map) -> Program:
         self.check_keys(tree, PROGRAM_KEYS, "", "program")
@@ -137,7 +141,15 @@ class ProgramBuilder(Builder):
             self.session(child, f"{where}[{i}]", number, i + 1) for i, child in enumerate(seq.items)
         ]
         return self.build(
-            Week, path, lines, node.line, sessions=sessions, line=node.line, path=path, **values
+            Week,
+            path,
+            lines,
+            node.line,
+            sessions=sessions,
+            line=node.line,
+            path=path,
+            spm_line=lines["spm"],
+            **values,
         )
 
     def session(self, node: Any, path: str, week: int, number: int) -> ProgramSession:
@@ -163,7 +175,10 @@ class ProgramBuilder(Builder):
         self, ref: str, spm: object, path: str, line: int | None, lines: dict[str, int | None]
     ) -> ProgramSession:
         try:
-            plan = find_plan(ref, self.folder, builtin_only=self.builtin)
+            plan = self.found.get(ref) or find_plan(
+                ref, self.folder, builtin_only=self.builtin, within=self.source
+            )
+            self.found[ref] = plan
         except PlanError as err:
             if err.source:  # a problem inside the named plan's own file: point there
                 raise
@@ -180,6 +195,7 @@ class ProgramBuilder(Builder):
             ref=ref,
             line=line,
             path=path,
+            spm_line=lines.get("spm"),
         )
 
     def inline(self, node: Map, path: str, week: int, number: int) -> ProgramSession:
@@ -304,7 +320,7 @@ def load_any(name_or_path: str | os.PathLike[str]) -> Plan | Program:
         return builtin_plan(name)
     if name in builtin_program_names():
         return builtin_program(name)
-    if name and Path(name).is_file():
+    if name and is_file(Path(name)):
         return read_file(name)
     raise unknown_name(name, "plan")
 

@@ -315,11 +315,8 @@ def user_file(name: str) -> Path | None:
     folder = user_plans_dir()
     for suffix in PLAN_SUFFIXES:
         candidate = folder / f"{name}{suffix}"
-        try:
-            if candidate.exists():
-                return candidate
-        except OSError:
-            return None
+        if _exists(candidate):
+            return candidate
     return None
 
 
@@ -328,29 +325,71 @@ def looks_like_path(name: str) -> bool:
     return os.sep in name or "/" in name or name.endswith(PLAN_SUFFIXES) or name.startswith(".")
 
 
-def find_plan(ref: str, folder: Path | None = None, *, builtin_only: bool = False) -> Plan:
+def find_plan(
+    ref: str,
+    folder: Path | None = None,
+    *,
+    builtin_only: bool = False,
+    within: str | None = None,
+) -> Plan:
     """A plan named by a program's session (or by a caller): a path (relative to ``folder``),
     or a name looked up next to ``folder``, then in the user plan folder, the built-ins and the
     current folder. With ``builtin_only`` (a built-in program's sessions) only built-in plans,
-    so they play the same for everyone. Raises ``PlanError`` listing the plans."""
-    program = f"{quote(ref)} is a program; a session names a plan"
+    so they play the same for everyone. ``within`` is the program file naming it: a session
+    that names a program (that program itself, or another) is refused naming the chain.
+    Raises ``PlanError`` listing the plans."""
     if builtin_only:
         return builtin_plan(ref)
+    found: Path | None
     if looks_like_path(ref):
         path = Path(ref)
-        where = path if folder is None or path.is_absolute() else folder / path
-        return read_plan(where, program_problem=program)
-    siblings = [folder / f"{ref}{suffix}" for suffix in PLAN_SUFFIXES] if folder else []
-    found = next((c for c in siblings if c.exists()), None) or user_file(ref)
+        found = path if folder is None or path.is_absolute() else folder / path
+    else:
+        siblings = [folder / f"{ref}{suffix}" for suffix in PLAN_SUFFIXES] if folder else []
+        found = next((c for c in siblings if _exists(c)), None) or user_file(ref)
     if found is not None:
-        return read_plan(found, program_problem=program)
+        return read_plan(found, program_problem=_program_problem(ref, found, within))
     if ref in builtin_plan_names():
         return builtin_plan(ref)
     if ref in builtin_program_names():
-        raise PlanError(program)
-    if ref and Path(ref).is_file():
-        return read_plan(ref, program_problem=program)
+        raise PlanError(_program_problem(ref, None, within))
+    if ref and is_file(Path(ref)):
+        return read_plan(ref, program_problem=_program_problem(ref, Path(ref), within))
     raise unknown_name(ref, "plan")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long or with a NUL, a folder not searchable
+        return False
+
+
+def is_file(path: Path) -> bool:
+    """True when ``path`` is a regular file (or a link to one); False for anything else,
+    including a name too long for the file system or one holding a NUL."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _program_problem(ref: str, found: Path | None, within: str | None) -> str:
+    """Why a session may not name a program, with the chain of files when there is one."""
+    problem = f"{quote(ref)} is a program; a session names a plan"
+    if within is None:
+        return problem
+    target = os.fspath(found) if found is not None else f"{ref} (built-in program)"
+    if found is not None and _same_file(found, within):
+        return f"{quote(ref)} is this program itself ({within} → {target}); a session names a plan"
+    return f"{problem}, and a program cannot include another ({within} → {target})"
+
+
+def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
 
 
 def unknown_name(name: str, what: str) -> PlanError:

@@ -132,7 +132,7 @@ class Breath:
     inhale: int
     exhale: int
 
-    _PATTERN = re.compile(r"^(\d+)\s*:\s*(\d+)$")
+    _PATTERN = re.compile(r"^(\d{1,6})\s*:\s*(\d{1,6})$")  # a few digits: never a huge int
     _OFF_WORDS = frozenset({"off", "false", "no", "none", "0"})
 
     @property
@@ -163,7 +163,7 @@ class Breath:
                     if not 1 <= steps <= MAX_BREATH_STEPS:
                         raise PlanError(
                             f"inhale and exhale must each last 1 to {MAX_BREATH_STEPS} steps,"
-                            f" got {value!r}",
+                            f" got {quote(value)}",
                             field="breath",
                         )
                 return cls(inhale, exhale)
@@ -246,7 +246,9 @@ class Segment:
                     f"must be a whole number of steps above 0, got {quote(steps)}", field="steps"
                 )
             if steps > MAX_TOTAL_SECONDS * MAX_SPM // 60:
-                raise PlanError(f"is more steps than 24 hours can hold, got {steps}", field="steps")
+                raise PlanError(
+                    f"is more steps than 24 hours can hold, got {quote(steps)}", field="steps"
+                )
         spm: object = self.spm
         breath: object = self.breath
         sound: object = self.sound
@@ -277,7 +279,7 @@ class Repeat:
                 f"must be a whole number of at least 1, got {quote(times)}", field="repeat"
             )
         if times > MAX_SEGMENTS:
-            raise PlanError(f"must be at most {MAX_SEGMENTS}, got {times}", field="repeat")
+            raise PlanError(f"must be at most {MAX_SEGMENTS}, got {quote(times)}", field="repeat")
         _set(
             self,
             segments=_check_items(self.segments),
@@ -304,12 +306,55 @@ def _depth(items: Sequence[Segment | Repeat]) -> int:
 
 
 @dataclass(frozen=True)
+class SessionOrigin:
+    """Where a program's session comes from: the program file and the cadence change it makes.
+
+    A problem found only later, when the session is resolved at a base cadence (``--spm 170``
+    with a week's ``spm: "+100"`` gives 270), is the program's doing: :meth:`locate` points it
+    at the program file, the line and field of the change, and says where in the plan it shows.
+    """
+
+    source: str | None  #: the program file
+    week: int
+    session: int
+    change: Fraction  #: the week's and the session's cadence change, added
+    line: int | None  #: the line of the change (or of the session, when there is none)
+    field: str | None  #: the field path of the change (``weeks[2].spm``)
+
+    def locate(self, err: PlanError) -> PlanError:
+        """``err`` (a problem of the session's plan) as a problem of the program."""
+        sign = "+" if self.change >= 0 else "-"
+        change = f"{sign}{format_spm(abs(self.change))}"
+        if err.source == self.source:  # an inline plan: the segment is in the program file
+            if not self.change:
+                return err
+            return PlanError(
+                f"{err.problem} (week {self.week}, session {self.session} changes the "
+                f"cadence by {change})",
+                source=err.source,
+                line=err.line,
+                field=err.field,
+            )
+        how = f" with its cadence change ({change})" if self.change else ""
+        where = ":".join(str(x) for x in (err.source, err.line) if x)
+        inner = f"{err.field}: " if err.field else ""
+        at = f" (at {where})" if where and err.source != self.source else ""
+        return PlanError(
+            f"week {self.week}, session {self.session}{how} fails: {inner}{err.problem}{at}",
+            source=self.source,
+            line=self.line,
+            field=self.field,
+        )
+
+
+@dataclass(frozen=True)
 class Plan:
     """A whole session: base cadence, breath pattern and sound, and its segments.
 
     ``spm`` is the base cadence that relative and percentage cadences refer to and that
     segments without ``spm`` run at; ``--spm`` on the command line replaces it.
-    ``source`` names the file the plan came from, for error messages.
+    ``source`` names the file the plan came from, for error messages; ``origin`` is set on a
+    program's session (:class:`SessionOrigin`), so its problems point at the program.
     """
 
     name: str
@@ -319,6 +364,7 @@ class Plan:
     breath: Breath = DEFAULT_BREATH
     sound: str = DEFAULT_SOUND
     source: str | None = field(default=None, compare=False, kw_only=True)
+    origin: SessionOrigin | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     def __post_init__(self) -> None:
         description: object = self.description
@@ -331,6 +377,12 @@ class Plan:
                 f"the base cadence must be a number of steps per minute, got {quote(spm)}",
                 field="spm",
             )
+        origin: object = self.origin
+        if origin is not None and not isinstance(origin, SessionOrigin):
+            raise PlanError(f"must be a SessionOrigin or None, got {quote(origin)}", field="origin")
+        source: object = self.source
+        if source is not None and not isinstance(source, str):
+            raise PlanError(f"must be text or None, got {quote(source)}", field="source")
         _set(
             self,
             name=check_name(self.name, "the plan name"),

@@ -25,15 +25,25 @@ Programs built in Python get the same checks as files: ``Program``, ``Week`` and
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TypeVar
 
 from runcoach.errors import OptionError, PlanError
 from runcoach.plans.loader import find_plan
-from runcoach.plans.model import Cadence, Plan, Repeat, Segment, SpmSpec, _set, check_name
+from runcoach.plans.model import (
+    Cadence,
+    Plan,
+    Repeat,
+    Segment,
+    SessionOrigin,
+    SpmSpec,
+    _set,
+    check_name,
+)
 from runcoach.plans.tree import join
 from runcoach.plans.units import clean_text, format_spm, parse_number, plural, quote
 
@@ -126,6 +136,8 @@ class ProgramSession:
     ref: str | None = None
     line: int | None = field(default=None, compare=False, repr=False, kw_only=True)
     path: str = field(default="", compare=False, repr=False, kw_only=True)
+    #: The line of the session's ``spm`` change in its program file.
+    spm_line: int | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     def __post_init__(self) -> None:
         plan: object = self.plan
@@ -151,6 +163,8 @@ class Week:
     description: str = ""
     line: int | None = field(default=None, compare=False, repr=False, kw_only=True)
     path: str = field(default="", compare=False, repr=False, kw_only=True)
+    #: The line of the week's ``spm`` change in its program file.
+    spm_line: int | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     def __post_init__(self) -> None:
         sessions: object = self.sessions
@@ -195,6 +209,12 @@ class Program:
     rest_days: int = 1
     progression: Progression = field(default_factory=Progression)
     source: str | None = field(default=None, compare=False, kw_only=True)
+    _shifts: dict[tuple[int, Fraction], tuple[Plan, tuple[Segment | Repeat, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _plans: dict[tuple[int, int], Plan] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         description: object = self.description
@@ -249,11 +269,11 @@ class Program:
         self.check_week(week)
         sessions = self.weeks[week - 1].sessions
         if isinstance(session, bool) or not isinstance(session, int):
-            raise OptionError(f"--session must be a whole number, got {session!r}")
+            raise OptionError(f"--session must be a whole number, got {quote(session)}")
         if not 1 <= session <= len(sessions):
             raise OptionError(
                 f"--session must be between 1 and {len(sessions)} (week {week} of "
-                f"{self.name!r} has {plural(len(sessions), 'session')}), got {session}"
+                f"{self.name!r} has {plural(len(sessions), 'session')}), got {quote(session)}"
             )
         return self._plan(week, session)
 
@@ -286,20 +306,53 @@ class Program:
     def check_week(self, week: int) -> None:
         """Raise ``OptionError`` naming the valid range unless ``week`` is one of the weeks."""
         if isinstance(week, bool) or not isinstance(week, int):
-            raise OptionError(f"--week must be a whole number, got {week!r}")
+            raise OptionError(f"--week must be a whole number, got {quote(week)}")
         if not 1 <= week <= len(self.weeks):
             raise OptionError(
                 f"--week must be between 1 and {len(self.weeks)} ({self.name!r} has "
-                f"{plural(len(self.weeks), 'week')}), got {week}"
+                f"{plural(len(self.weeks), 'week')}), got {quote(week)}"
             )
 
+    def _shifted(self, inner: Plan, offset: Fraction) -> tuple[Segment | Repeat, ...]:
+        """``inner``'s segments with the cadence change ``offset``, made once for every
+        session that shares the plan and the change."""
+        if not offset:
+            return inner.segments
+        known = self._shifts.get((id(inner), offset))
+        if known is not None and known[0] is inner:
+            return known[1]
+        items = tuple(_shift(item, offset) for item in inner.segments)
+        self._shifts[(id(inner), offset)] = (inner, items)
+        return items
+
+    def origin(self, w: int, s: int) -> SessionOrigin:
+        """Where session ``s`` of week ``w`` is in the program file, and the cadence change it
+        makes: the line and field of the session's change, else the week's, else the session."""
+        week = self.weeks[w - 1]
+        entry = week.sessions[s - 1]
+        where: str | None
+        if entry.spm:
+            line, where = entry.spm_line or entry.line, join(entry.path, "spm") or "spm"
+        elif week.spm:
+            line, where = week.spm_line or week.line, join(week.path, "spm") or "spm"
+        else:
+            line, where = entry.line, entry.path or None
+        return SessionOrigin(self.source, w, s, week.spm + entry.spm, line, where)
+
     def _plan(self, w: int, s: int) -> Plan:
+        plan = self._plans.get((w, s))
+        if plan is None:
+            plan = self._plans[(w, s)] = self._build_plan(w, s)
+        return plan
+
+    def _build_plan(self, w: int, s: int) -> Plan:
         week = self.weeks[w - 1]
         entry = week.sessions[s - 1]
         inner = entry.plan
-        offset = week.spm + entry.spm
+        origin = self.origin(w, s)
+        offset = origin.change
         try:
-            items = [_shift(item, offset) for item in inner.segments]
+            items = self._shifted(inner, offset)
         except PlanError as err:
             problem = (
                 f"week {w}, session {s} changes the cadence by {_format_offset(offset)}, which "
@@ -308,12 +361,11 @@ class Program:
                 raise PlanError(
                     problem + err.problem, source=self.source, line=err.line, field=err.field
                 ) from None
-            change = entry if entry.spm else week
             raise PlanError(
                 f"{problem}{err.problem} ({inner.name!r}, {err.field})",
                 source=self.source or inner.source,
-                line=change.line,
-                field=join(change.path, "spm") or "spm",
+                line=origin.line,
+                field=origin.field,
             ) from None
         label = f", week {w}, session {s}"
         name = self.name[: 200 - len(label)] + label
@@ -326,21 +378,30 @@ class Program:
             breath=inner.breath,
             sound=inner.sound,
             source=inner.source,
+            origin=origin,
         )
 
 
 def _shift(item: Segment | Repeat, offset: Fraction) -> Segment | Repeat:
-    """Rebuild ``item`` with ``offset`` added to every cadence that follows the base.
+    """Copy ``item`` with ``offset`` added to every cadence that follows the base.
 
     Raises ``PlanError`` whose field is the segment's path in its plan."""
     if isinstance(item, Repeat):
-        return replace(item, segments=tuple(_shift(c, offset) for c in item.segments))
-    if not offset:
-        return item
+        return _copy_with(item, segments=tuple(_shift(c, offset) for c in item.segments))
     try:
-        return replace(item, spm=_shift_spm(item.spm, offset))
+        spm = _shift_spm(item.spm, offset)
     except PlanError as err:
         raise PlanError(err.problem, line=item.line, field=join(item.path, "spm")) from None
+    return _copy_with(item, spm=spm)
+
+
+def _copy_with(item: _T, **values: object) -> _T:
+    """A copy of a checked segment or repeat with ``values`` in place: they are valid by
+    construction (a shifted relative cadence, shifted children), so the checks are not run
+    again (a program of 2,000 sessions of a 3,000-segment plan would spend minutes on them)."""
+    new = copy.copy(item)
+    _set(new, **values)
+    return new
 
 
 def _shift_spm(spm: SpmSpec | None, offset: Fraction) -> SpmSpec:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import yaml
 
 from runcoach.errors import PlanError
+from runcoach.plans.units import quote
 
 #: Largest plan file read, in bytes.
 MAX_PLAN_BYTES = 1_000_000
@@ -72,7 +73,7 @@ class Reader:
         if depth > 64:
             raise self.error("the plan nests too deeply", line)
         if node.tag not in _SAFE_TAGS:
-            raise self.error(f"YAML tag {node.tag!r} is not allowed in a plan", line)
+            raise self.error(f"YAML tag {quote(node.tag)} is not allowed in a plan", line)
         if isinstance(node, yaml.ScalarNode):
             return Scalar(str(node.value), line, node.tag.endswith(":null"))
         if isinstance(node, yaml.SequenceNode):
@@ -84,7 +85,7 @@ class Reader:
                 if not isinstance(key, Scalar):
                     raise self.error("a key must be plain text", key_node.start_mark.line + 1)
                 if key.text in items:
-                    raise self.error(f"key {key.text!r} appears twice", key.line)
+                    raise self.error(f"key {quote(key.text)} appears twice", key.line)
                 items[key.text] = (key.line, self.read(value_node, depth + 1))
             return Map(items, line)
         raise self.error("unsupported YAML node", line)  # pragma: no cover
@@ -109,19 +110,36 @@ def compose(text: str, source: str) -> Any:
     return Reader(source).read(node)
 
 
-def from_python(value: object, depth: int = 0) -> Any:
-    """Wrap a plain Python structure the way the YAML reader would (no line numbers)."""
-    if depth > 64:
-        raise PlanError("the plan nests too deeply")
-    if isinstance(value, Mapping):
-        return Map({str(k): (None, from_python(v, depth + 1)) for k, v in value.items()}, None)
-    if isinstance(value, (list, tuple)):
-        return Seq([from_python(v, depth + 1) for v in value], None)
-    if value is None:
-        return Scalar("", None, null=True)
-    if isinstance(value, bool):
-        return Scalar("true" if value else "false", None)
-    return Scalar(str(value), None)
+def from_python(value: object) -> Any:
+    """Wrap a plain Python structure the way the YAML reader would (no line numbers), with the
+    reader's limits: nesting, the number of values, and numbers too long to write out."""
+    count = 0
+
+    def wrap(item: object, depth: int) -> Any:
+        nonlocal count
+        count += 1
+        if depth > 64:
+            raise PlanError("the plan nests too deeply")
+        if count > MAX_VALUES:
+            raise PlanError(f"the plan has more than {MAX_VALUES} values")
+        if isinstance(item, Mapping):
+            return Map({_text(k): (None, wrap(v, depth + 1)) for k, v in item.items()}, None)
+        if isinstance(item, (list, tuple)):
+            return Seq([wrap(v, depth + 1) for v in item], None)
+        if item is None:
+            return Scalar("", None, null=True)
+        if isinstance(item, bool):
+            return Scalar("true" if item else "false", None)
+        return Scalar(_text(item), None)
+
+    return wrap(value, 0)
+
+
+def _text(value: object) -> str:
+    try:
+        return str(value)
+    except ValueError:  # an int past Python's 4,300-digit limit for text
+        raise PlanError(f"expected a plan value, got {quote(value)}") from None
 
 
 class Builder:
@@ -142,7 +160,8 @@ class Builder:
                     if close
                     else (f"; {what} keys are {', '.join(allowed)}")
                 )
-                raise self.fail(f"unknown key {key!r}{hint}", line, join(path, key))
+                shown = key if len(key) <= 40 else key[:36] + "…"  # the field path stays short
+                raise self.fail(f"unknown key {quote(key)}{hint}", line, join(path, shown))
 
     def scalar(self, node: Map, key: str, path: str) -> tuple[object, int | None]:
         """The raw text of ``key`` (None when absent or null), and its line."""

@@ -72,8 +72,14 @@ _DURATION_HINT = "a duration such as 90s, 2m, 1m30s, 1h5m or 1:30"
 
 
 def quote(value: object, limit: int = 80) -> str:
-    """``repr(value)`` cut to about ``limit`` characters, for error messages."""
-    text = repr(value)
+    """``repr(value)`` cut to about ``limit`` characters, for error messages (a number too
+    long to write out is named as such)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS:
+        return f"a number of more than {MAX_DIGITS} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's 4,300-digit limit, inside a list or fraction
+        return f"a {type(value).__name__} too large to show"
     return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
 
 
@@ -86,12 +92,15 @@ def parse_number(value: object, *, field: str, what: str = "a number") -> Fracti
     if isinstance(value, bool):
         raise PlanError(f"expected {what}, got {quote(value)}", field=field)
     if isinstance(value, (int, Fraction)):
-        if isinstance(value, int) and abs(value) >= 10**MAX_DIGITS:
+        number = Fraction(value)
+        if abs(number.numerator) >= 10**MAX_DIGITS or number.denominator >= 10**MAX_DIGITS:
             raise PlanError(f"expected {what}, got a number of absurd size", field=field)
-        return Fraction(value)
+        return number
     if isinstance(value, float):
         if not math.isfinite(value):
             raise PlanError(f"expected {what}, got {quote(value)}", field=field)
+        if abs(value) >= 10.0**MAX_DIGITS:
+            raise PlanError(f"expected {what}, got a number of absurd size", field=field)
         return Fraction(value).limit_denominator(1000)
     if isinstance(value, str):
         text = value.strip()

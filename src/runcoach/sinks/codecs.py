@@ -18,7 +18,9 @@ Chapter and tag layouts were checked with ffprobe and mutagen (see tests/test_fo
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -29,89 +31,15 @@ import numpy as np
 from runcoach.errors import OptionError, OutputError
 from runcoach.mix.pcm import pcm16_array
 from runcoach.sinks.atomic import atomic_path
+from runcoach.sinks.encoding import DEFAULT_BITRATE as DEFAULT_BITRATE
+from runcoach.sinks.encoding import EXTENSIONS as EXTENSIONS
+from runcoach.sinks.encoding import FORMATS as FORMATS
+from runcoach.sinks.encoding import LOSSY as LOSSY
+from runcoach.sinks.encoding import MP3_BITRATES as MP3_BITRATES
+from runcoach.sinks.encoding import check_encoding as check_encoding
+from runcoach.sinks.encoding import format_for as format_for
 from runcoach.sinks.tags import Chapter, Tags, _vorbis_tags
-from runcoach.sinks.wav import _write_wav, check_wav_size
-
-#: Format names and the file endings that choose them.
-EXTENSIONS = {
-    ".wav": "wav",
-    ".wave": "wav",
-    ".flac": "flac",
-    ".ogg": "ogg",
-    ".oga": "ogg",
-    ".mp3": "mp3",
-    ".m4a": "m4a",
-}
-FORMATS = ("wav", "flac", "ogg", "mp3", "m4a")
-LOSSY = ("ogg", "mp3", "m4a")
-#: Default bit rates in kbps for the formats that take one.
-DEFAULT_BITRATE = {"mp3": 128, "m4a": 128}
-MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
-
-
-def format_for(path: str | os.PathLike[str], override: str | None = None) -> str:
-    """The format for ``path``: ``override`` if given, else from the file ending.
-
-    Raises ``OptionError`` for an unknown format or ending.
-    """
-    if override is not None:
-        fmt = override.lower().lstrip(".")
-        if fmt not in FORMATS:
-            raise OptionError(f"--format must be one of {', '.join(FORMATS)}, got {override!r}")
-        return fmt
-    suffix = Path(path).suffix.lower()
-    if suffix not in EXTENSIONS:
-        raise OptionError(
-            f"{path}: cannot tell the format from {suffix or 'a name without an ending'!r}; "
-            f"name the file .wav, .flac, .ogg, .mp3 or .m4a, or give --format"
-        )
-    return EXTENSIONS[suffix]
-
-
-def check_encoding(
-    fmt: str,
-    *,
-    rate: int,
-    channels: int,
-    total_frames: int,
-    bitrate: int | None,
-    quality: float | None,
-) -> None:
-    """Refuse settings a format cannot encode, before any work. Raises ``OptionError``."""
-    if fmt == "wav":
-        check_wav_size(rate=rate, channels=channels, total_frames=total_frames)
-    if bitrate is not None:
-        if fmt not in DEFAULT_BITRATE:
-            raise OptionError(f"--bitrate applies to mp3 and m4a, not {fmt}")
-        if fmt == "mp3" and bitrate not in MP3_BITRATES:
-            raise OptionError(
-                f"--bitrate for MP3 must be one of "
-                f"{', '.join(map(str, MP3_BITRATES))} kbps, got {bitrate}"
-            )
-        if fmt == "m4a" and not 32 <= bitrate <= 320:
-            raise OptionError(f"--bitrate for M4A must be 32 to 320 kbps, got {bitrate}")
-    if quality is not None:
-        if fmt != "ogg":
-            raise OptionError(f"--quality applies to ogg, not {fmt}")
-        if not 0 <= quality <= 10:
-            raise OptionError(f"--quality must be 0 to 10, got {quality}")
-    if fmt == "mp3" and rate not in (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000):
-        raise OptionError(f"MP3 cannot hold {rate} Hz; use 8000-48000 (e.g. 44100)")
-    if fmt == "m4a" and rate not in (
-        8000,
-        11025,
-        12000,
-        16000,
-        22050,
-        24000,
-        32000,
-        44100,
-        48000,
-        64000,
-        88200,
-        96000,
-    ):
-        raise OptionError(f"M4A (AAC) cannot hold {rate} Hz; use e.g. 44100 or 48000")
+from runcoach.sinks.wav import _write_wav
 
 
 def write_audio(
@@ -127,12 +55,15 @@ def write_audio(
     bitrate: int | None = None,
     quality: float | None = None,
     progress: Callable[[int], None] | None = None,
+    inputs: Iterable[str | os.PathLike[str] | None] = (),
 ) -> Path:
     """Stream ``blocks`` (float32, ``(frames, channels)``) into an audio file at ``path``.
 
-    ``fmt`` is one of :data:`FORMATS`; ``bitrate`` in kbps (MP3, M4A); ``quality`` 0–10 (OGG).
-    The file appears only when complete. Raises ``OptionError`` for settings the format cannot
-    encode and ``OutputError`` when the file cannot be written.
+    ``fmt`` is one of :data:`FORMATS`; ``bitrate`` in kbps (MP3, M4A); ``quality`` 0–10 (OGG);
+    ``inputs`` the files the audio is made from, which ``path`` may not be. The file appears
+    only when complete. Raises ``OptionError`` for settings the format cannot encode and
+    ``OutputError`` (one line: the file and the reason) when the file cannot be written or
+    the encoder fails.
     """
     check_encoding(
         fmt,
@@ -145,7 +76,7 @@ def write_audio(
     tags = tags or Tags()
     counted = _counted(blocks, channels, total_frames, progress)
     writer = _WRITERS[fmt]
-    with atomic_path(path) as tmp:
+    with atomic_path(path, inputs=inputs) as tmp:
         try:
             writer(
                 tmp,
@@ -161,6 +92,38 @@ def write_audio(
         except _EncoderError as err:
             raise OutputError(f"{path}: cannot encode {fmt.upper()}: {err}") from None
     return Path(path)
+
+
+#: What libsndfile says for a failed system call (``strerror``), back to its ``errno``: the
+#: reasons a user can act on, reported like any other write failure.
+_SYSTEM_ERRORS = {
+    os.strerror(code): code
+    for code in (
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EFBIG,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.EIO,
+        errno.ENOENT,
+    )
+}
+
+
+def _library_failure(reason: str) -> Exception:
+    """The exception for a codec library's failure: ``OSError`` for a system error (a full
+    disk: :func:`atomic_path` names it), else :class:`_EncoderError`."""
+    text = " ".join(reason.split()).strip().rstrip(".")
+    text = re.sub(r"^System error\s*:?\s*", "", text) or "system error"
+    code = _SYSTEM_ERRORS.get(text)
+    return OSError(code, text) if code is not None else _EncoderError(text)
+
+
+def _tag_failure(err: Exception) -> Exception:
+    """mutagen wraps an ``OSError`` (a full disk while it rewrites the tags) in its own error."""
+    cause = err.args[0] if err.args else None
+    return cause if isinstance(cause, OSError) else _EncoderError(f"tags: {err}")
 
 
 def _counted(
@@ -201,12 +164,54 @@ def _write_soundfile(
     kwargs: dict[str, Any] = {}
     if compression is not None:
         kwargs["compression_level"] = compression
-    with soundfile.SoundFile(
-        str(path), "w", samplerate=rate, channels=channels, format=fmt, subtype=subtype, **kwargs
-    ) as handle:
+    handle = None
+    try:
+        handle = soundfile.SoundFile(
+            str(path),
+            "w",
+            samplerate=rate,
+            channels=channels,
+            format=fmt,
+            subtype=subtype,
+            **kwargs,
+        )
         for block in blocks:
             # int16 in: the FLAC holds exactly the WAV's samples.
             handle.write(pcm16_array(block) if subtype == "PCM_16" else block)
+        handle.close()
+    except soundfile.SoundFileError as err:
+        reason = _sndfile_reason(soundfile, handle, err)
+        _close_quietly(handle)
+        raise _library_failure(reason) from None
+    except BaseException:
+        _close_quietly(handle)
+        raise
+
+
+def _sndfile_reason(soundfile: Any, handle: Any, err: Exception) -> str:
+    """libsndfile's own words for the failure: ``System error : No space left on device``
+    (its error object says only ``System error``)."""
+    try:
+        said = soundfile._ffi.string(soundfile._snd.sf_strerror(handle._file)).decode()
+    except Exception:  # no open file, or another soundfile version: its own message
+        said = ""
+    return said or str(err)
+
+
+def _close_quietly(handle: Any) -> None:
+    if handle is not None:
+        with contextlib.suppress(Exception):
+            handle.close()
+
+
+def _tagged(path: Path, kind: str, tags: Tags, chapters: Sequence[Chapter], rate: int) -> None:
+    """Vorbis comments into a finished FLAC or OGG file, failures mapped like the audio's."""
+    from mutagen import MutagenError
+
+    try:
+        _vorbis_tags(path, kind, tags, chapters, rate)
+    except MutagenError as err:
+        raise _tag_failure(err) from None
 
 
 def _write_flac(
@@ -222,7 +227,7 @@ def _write_flac(
     _write_soundfile(
         path, blocks, fmt="FLAC", subtype="PCM_16", rate=rate, channels=channels, compression=None
     )
-    _vorbis_tags(path, "flac", tags, chapters, rate)
+    _tagged(path, "flac", tags, chapters, rate)
 
 
 def _write_ogg(
@@ -241,7 +246,7 @@ def _write_ogg(
     _write_soundfile(
         path, blocks, fmt="OGG", subtype="VORBIS", rate=rate, channels=channels, compression=level
     )
-    _vorbis_tags(path, "ogg", tags, chapters, rate)
+    _tagged(path, "ogg", tags, chapters, rate)
 
 
 # --- MP3 and M4A: PyAV (FFmpeg's encoders and muxers, in its wheel) ---------------------------
