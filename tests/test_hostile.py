@@ -291,12 +291,6 @@ def test_a_program_of_2000_sessions_of_a_wide_plan_shows_lists_and_validates(run
     assert "104 × 21 sessions" in listed.stdout
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=subprocess.TimeoutExpired,
-    reason="interop/imported.py read_limited opens without O_NONBLOCK (not this suite's file)",
-)
 def test_a_fifo_given_to_import_is_refused(runcoach_exe, home):
     os.mkfifo(home / "work" / "workout.zwo")
     refused(run(runcoach_exe, home, "import", "workout.zwo", timeout=5), "not a regular file")

@@ -549,7 +549,7 @@ def _corrupted() -> bytes:
 HOSTILE = {
     "bomb.zwo": (BOMB, "DTD"),
     "external.zwo": (EXTERNAL, "DTD"),
-    "huge.zwo": ("<workout_file>" + " " * 1_000_001 + "</workout_file>", "larger than"),
+    "huge.zwo": ("<workout_file>" + " " * 1_000_001 + "</workout_file>", "too large"),
     "deep.zwo": ("<workout_file>" + "<a>" * 5000 + "</a>" * 5000 + "</workout_file>", "deeper"),
     "wide.zwo": (_zwo("<textevent/>" * 30_000), "more than 20000 elements"),
     "types.zwo": (_zwo('<SteadyState Duration="abc" Cadence="170"/>'), "Duration must be a number"),
@@ -603,7 +603,7 @@ def test_installed_command_refuses_an_entity_bomb_in_one_line(tmp_path):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (("missing.fit",), "no such file"),
+        (("missing.fit",), "no such workout file"),
         ((".",), "is a folder"),
         (("x.txt", "--pace", "fast"), "--pace"),
         (("x.txt", "--pace", "45:00"), "--pace"),

@@ -18,9 +18,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
 from runcoach.errors import OptionError, PlanError
+from runcoach.plans.loader import read_input
 from runcoach.plans.units import (
     MAX_DEPTH,
     MAX_SEGMENTS,
@@ -215,28 +215,7 @@ def count_steps(items: list[ImportedItem]) -> int:
 
 
 def read_limited(path: str | os.PathLike[str], limit: int = MAX_IMPORT_BYTES) -> bytes:
-    """Read a workout file of at most ``limit`` bytes; the size is checked before reading (and
-    the read is bounded, for files that grow or report no size). Raises ``OptionError`` for a
-    missing or unreadable file, ``PlanError`` for one too large."""
-    where = Path(path)
-    try:
-        if where.is_dir():
-            raise OptionError(f"{where}: is a folder, not a workout file")
-        size = where.stat().st_size
-        if size > limit:
-            raise PlanError(
-                f"the file is {size} bytes, larger than the {limit} a workout file may be",
-                source=str(where),
-            )
-        with open(where, "rb") as handle:
-            data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise OptionError(f"{where}: no such file") from None
-    except OSError as err:
-        raise OptionError(f"{where}: cannot read it ({err.strerror or err})") from None
-    if len(data) > limit:
-        raise PlanError(
-            f"the file is larger than {limit} bytes, the most a workout file may be",
-            source=str(where),
-        )
-    return data
+    """Read a workout file of at most ``limit`` bytes through the one input reader (regular
+    files only, never blocking on a FIFO, the size checked before reading). Raises
+    ``PlanError`` naming the file."""
+    return read_input(path, limit=limit, what="workout")

@@ -8,14 +8,23 @@ the loudest possible moment peaks at -1 dBFS: the output never clips.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
 from runcoach import breath as _breath
 from runcoach import metronome as _metronome
-from runcoach.errors import OptionError
+from runcoach.errors import OptionError, PlanError
 from runcoach.plans.model import SOUND_NAMES
-from runcoach.plans.units import MAX_DB, MAX_SPM, MAX_VOLUME, MIN_DB, MIN_VOLUME
+from runcoach.plans.units import (
+    MAX_DB,
+    MAX_SPM,
+    MAX_VOLUME,
+    MIN_DB,
+    MIN_VOLUME,
+    parse_number,
+    quote,
+)
 from runcoach.sounds import signals as _cues
 
 #: Frames per block by default: about 0.37 s at 44.1 kHz.
@@ -76,15 +85,22 @@ class MixOptions:
 _MIN_STEP_SECONDS = 60 / MAX_SPM
 
 
+def _finite(option: str, value: object) -> Fraction:
+    try:
+        return parse_number(value, field=option, what="a number")
+    except PlanError as err:
+        raise OptionError(f"{option} must be a number, got {quote(value)}") from err
+
+
 def check_volume(volume: float) -> None:
     """Refuse a volume outside 0–1 (or not a finite number) with ``OptionError``."""
-    if not MIN_VOLUME <= volume <= MAX_VOLUME:  # False for NaN too
+    if not MIN_VOLUME <= _finite("--volume", volume) <= MAX_VOLUME:
         raise OptionError(f"--volume must be between 0 and 1, got {volume}")
 
 
 def check_db(option: str, db: float) -> None:
     """Refuse a level change outside -40..+12 dB (or not a finite number) with ``OptionError``."""
-    if not MIN_DB <= db <= MAX_DB:
+    if not MIN_DB <= _finite(option, db) <= MAX_DB:
         raise OptionError(f"{option} must be -40 to +12 dB, got {db}")
 
 
