@@ -115,7 +115,7 @@ def export(
     from runcoach.interop import WORKOUT_FORMATS
     from runcoach.plans.catalogue import load_any
     from runcoach.plans.units import format_seconds
-    from runcoach.sinks.codecs import FORMATS
+    from runcoach.sinks.encoding import FORMATS
 
     kind = fmt.lower().lstrip(".")
     if kind not in (*FORMATS, *WORKOUT_FORMATS):
@@ -195,7 +195,7 @@ def _export(
 ) -> tuple[Report, list[Job]]:
     """Check every session can be encoded, then export, with a progress bar on a terminal."""
     from runcoach.export import export, jobs_for, total_frames
-    from runcoach.sinks.codecs import check_encoding
+    from runcoach.sinks.encoding import check_encoding
 
     planned = jobs_for(thing, folder, settings)
     for job in planned if not settings.workout else ():

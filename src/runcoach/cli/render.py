@@ -132,7 +132,7 @@ def render(
     the_plan = load_plan_option(plan, duration, spm, week=week, session=session_number)
     the_session = make_session(the_plan, spm, breath, sound, sample_rate, countdown)
     from runcoach.sinks.atomic import check_destination
-    from runcoach.sinks.codecs import check_encoding, format_for
+    from runcoach.sinks.encoding import check_encoding, format_for
 
     dest = output if output is not None else default_output(the_session, fmt or "wav")
     check_destination(dest)

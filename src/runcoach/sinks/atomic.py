@@ -69,11 +69,6 @@ def _describe(err: OSError) -> str:
     return err.strerror or str(err)
 
 
-def describe_os_error(err: OSError) -> str:
-    """A short reason for ``err`` as a user reads it (``the disk is full``)."""
-    return _describe(err)
-
-
 def _kind(mode: int) -> str:
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"

@@ -31,13 +31,7 @@ import numpy as np
 from runcoach.errors import OptionError, OutputError
 from runcoach.mix.pcm import pcm16_array
 from runcoach.sinks.atomic import atomic_path
-from runcoach.sinks.encoding import DEFAULT_BITRATE as DEFAULT_BITRATE
-from runcoach.sinks.encoding import EXTENSIONS as EXTENSIONS
-from runcoach.sinks.encoding import FORMATS as FORMATS
-from runcoach.sinks.encoding import LOSSY as LOSSY
-from runcoach.sinks.encoding import MP3_BITRATES as MP3_BITRATES
-from runcoach.sinks.encoding import check_encoding as check_encoding
-from runcoach.sinks.encoding import format_for as format_for
+from runcoach.sinks.encoding import DEFAULT_BITRATE, check_encoding
 from runcoach.sinks.tags import Chapter, Tags, _vorbis_tags
 from runcoach.sinks.wav import _write_wav
 
