@@ -342,6 +342,18 @@ def test_validate_reports_each_problem_with_file_line_and_field(runner, tmp_path
     assert out.stdout == f"{good}: ok (plan 'good', 1:00, 1 segment)\n"
 
 
+def test_validate_names_a_missing_file_without_a_made_up_line(runner, tmp_path):
+    # A shell passes a pattern that matched nothing as it is (issue 14: it said "plans/*.yaml:1:").
+    pattern = str(tmp_path / "plans" / "*.yaml")
+    missing = str(tmp_path / "gone.yaml")
+    out = runner.invoke(app, ["plans", "validate", pattern, missing])
+    assert out.exit_code == 2
+    assert out.stderr.splitlines() == [
+        f"{pattern}: no such plan file (no file matches this pattern)",
+        f"{missing}: no such plan file",
+    ]
+
+
 def test_validate_all_valid_exits_0(runner, tmp_path):
     (tmp_path / "a.yaml").write_text("segments:\n  - {name: Run, duration: 1m}\n")
     (tmp_path / "b.yml").write_text("weeks: [[steady, intervals], [pyramid]]\n")
@@ -383,7 +395,11 @@ def test_validate_the_installed_command_on_missing_broken_and_binary_files(tmp_p
     problems = out.stderr.splitlines()
     assert len(problems) == 4
     for line, name in zip(problems, files, strict=True):
-        assert re.match(rf"^{re.escape(name)}:\d+: \S", line), line
+        # file:line: where a line is known, file: for a problem of the whole file (no line 1).
+        assert re.match(rf"^{re.escape(name)}(:\d+)?: \S", line), line
+    assert problems[1].startswith("syntax.yaml:2: ")  # the YAML parser's own line
+    assert problems[2] == "empty.yaml: the plan is empty"
+    assert problems[3] == "missing.yaml: no such plan file"
 
 
 def test_validate_a_program_reports_a_plan_that_fails_only_in_it(runner, tmp_path):

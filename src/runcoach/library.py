@@ -216,9 +216,11 @@ def check(name_or_path: str | os.PathLike[str], spm: float | None = None) -> Che
 
 
 def problem_line(err: PlanError) -> str:
-    """``file:line: field.path: problem``; the line is 1 when the problem is the whole file."""
+    """``file:line: field.path: problem``; without a line when the problem is the whole file
+    (a missing or unreadable one), never a made-up one."""
     field_part = f"{err.field}: " if err.field else ""
-    return f"{err.source or '<plan>'}:{err.line or 1}: {field_part}{err.problem}"
+    line_part = f":{err.line}" if err.line else ""
+    return f"{err.source or '<plan>'}{line_part}: {field_part}{err.problem}"
 
 
 def check_new_name(name: str) -> str:

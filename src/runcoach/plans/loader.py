@@ -198,7 +198,9 @@ def read_input(
             source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
         )
     except FileNotFoundError:
-        raise PlanError(f"no such {what} file", source=source) from None
+        # A shell passes a pattern that matched nothing as it is: say so, not just "no such file".
+        pattern = " (no file matches this pattern)" if any(c in source for c in "*?[") else ""
+        raise PlanError(f"no such {what} file{pattern}", source=source) from None
     except OSError as err:
         raise PlanError(_os_problem(err, what), source=source) from None
     try:
