@@ -45,12 +45,17 @@ CASES = {
     "stereo-from-the-middle-8000": (PLAN, 8000, MixOptions(stereo=True), 123_457),
 }
 
+# Updated for issue 14: each segment's breath cycle now starts on its second step, one step after
+# the segment signal (see runcoach.timeline). Checked before the update: every step's frame,
+# foot, sound and signal unchanged, breath cues and accents moved exactly one step later within
+# their segment, renders with breath off identical to the sample, and every changed sample of
+# these renders inside a moved cue's or accent's window (or a guide-tone phase).
 DIGESTS = {
-    "mono-22050": "5de7c7a629e52b8cdb9f439d7ac5a1898b50f53c6639d4fab6361e086fe0baef",
-    "stereo-guide-16000": "6b710a5393ccb08109430a949b0c4201daeff85ae62d2817d9b526ea0693f77a",
-    "soft-48000": "70361d6e99033634bed6201bec270340b0cc323c5dacf4b975d7f1ce0ea78e8e",
-    "steady-44100": "1d14c8b741fbce677d863ea58ff1f4ca297c6afcb235c0c5a73766234dcaf5f3",
-    "stereo-from-the-middle-8000": "9a63a90cb38729f7a9e3b5ac4cf1357be680553ef39b7ce0893f7897e1bb477a",
+    "mono-22050": "23d7beb78048b54128f727b4ae6d32cce752a5e911314847d769762a5f9c0f7d",
+    "stereo-guide-16000": "09d63eafdf669eb4d947a923e3fba18dfb728dcf26dcd2443123ce5b0b4a1a70",
+    "soft-48000": "8bd9e14d119b39145c31b3dd50f29a880ab285225ca92091f0b9ab6689893377",
+    "steady-44100": "d45ffac75de3e77161a2d553be94df13b6156964ad3fa77c001d291b3a63260f",
+    "stereo-from-the-middle-8000": "d5b672af722baa04f8dc0242c8628c2de58253d914fc535eeac7be948283d870",
 }
 
 
@@ -74,7 +79,7 @@ def test_pcm_digest_does_not_depend_on_the_block_size(block_frames):
     assert pcm_digest("stereo-guide-16000", block_frames) == DIGESTS["stereo-guide-16000"]
 
 
-EVENTS_DIGEST = "b0f3a581b52fc4d18ecfddba02a08d7fdae59c890182d91b8a574dd1bb9137c5"
+EVENTS_DIGEST = "ece5f14714083f432cdb000a8c4c150d26632d5378077be07fca483f335148ee"
 
 
 def events_digest() -> str:

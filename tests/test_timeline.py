@@ -237,15 +237,19 @@ def test_breath_phases_start_on_the_right_steps(pattern, inhale, exhale):
     # Breath cues stop at the finish chime, on the first step of the session's last second.
     finish = next(s.k for s in steps if s.frame >= session.total_frames - session.rate)
     assert steps[finish].signal == "finish"
-    assert ins == [k for k in range(finish) if k % cycle == 0]
-    assert outs == [k for k in range(finish) if k % cycle == inhale]
-    assert [s.k for s in steps if s.accent] == [k for k in range(len(steps)) if k % cycle == 0]
+    # Step 0 carries the start chime; the breath cycle starts on step 1.
+    assert steps[0].signal == "start" and steps[0].breath is None and not steps[0].accent
+    assert ins == [k for k in range(1, finish) if (k - 1) % cycle == 0]
+    assert outs == [k for k in range(1, finish) if (k - 1) % cycle == inhale]
+    assert [s.k for s in steps if s.accent] == [
+        k for k in range(1, len(steps)) if (k - 1) % cycle == 0
+    ]
     first_in = next(s for s in steps if s.breath == "in")
-    assert first_in.breath_steps == inhale
-    assert first_in.breath_end == steps[inhale].frame
+    assert first_in.k == 1 and first_in.breath_steps == inhale
+    assert first_in.breath_end == steps[1 + inhale].frame
     first_out = next(s for s in steps if s.breath == "out")
     assert first_out.breath_steps == exhale
-    assert first_out.breath_end == steps[inhale + exhale].frame
+    assert first_out.breath_end == steps[1 + inhale + exhale].frame
 
 
 def test_breath_restarts_each_segment_and_off_means_no_cues():
@@ -260,11 +264,17 @@ segments:
     session = resolve(plan(text), countdown=0)
     steps = steps_of(session)
     by_seg = {i: [s for s in steps if s.segment == i] for i in range(3)}
-    assert [s.k for s in by_seg[0] if s.breath == "in"] == [0, 10]
-    assert [s.k for s in by_seg[0] if s.breath == "out"] == [4]
+    # Each segment's first step carries its signal; its breath cycle starts on the next step.
+    assert [s.k for s in by_seg[0] if s.breath == "in"] == [1, 11]
+    assert [s.k for s in by_seg[0] if s.breath == "out"] == [5]
     assert not any(s.breath or s.accent for s in by_seg[1])
-    assert [s.k for s in by_seg[2] if s.breath == "in"] == [0, 5, 10]
-    assert [s.k for s in by_seg[2] if s.breath == "out"] == [3, 8]
+    assert [s.k for s in by_seg[2] if s.breath == "in"] == [1, 6, 11]
+    assert [s.k for s in by_seg[2] if s.breath == "out"] == [4, 9]
+    assert [s.signal for s in (by_seg[0][0], by_seg[1][0], by_seg[2][0])] == [
+        "start",
+        "slower",
+        "faster",
+    ]
     # The foot alternates across segment boundaries (13 steps: B starts on the right foot... )
     assert [s.foot for s in steps[:4]] == [0, 1, 0, 1]
     assert by_seg[1][0].foot == 13 % 2

@@ -7,6 +7,21 @@ accumulates: the last step of a three-hour session is as exact as the first.
 
 Nothing here builds the whole session: :meth:`Session.segments` and :func:`events` are
 generators, so a 24-hour plan costs the memory of one segment's chunk of steps.
+
+Where the cues fall. Every segment's first step (step 0, on the segment's first frame) carries
+its segment signal: the start chime for the session's first segment, then a rising melody when
+the cadence goes up, a falling one when it goes down, a repeated note when it stays the same. That
+step has its click (never accented) and no breath cue. The segment's breath cycle starts on the
+next step, step 1 (:data:`runcoach.breath.FIRST_BREATH_STEP`): with pattern ``IN:OUT``, an inhale
+starts on every step ``k >= 1`` with ``(k - 1) % (IN + OUT) == 0`` (an accented click) and an
+exhale where ``(k - 1) % (IN + OUT) == IN``. The rule is the same for every segment, since every
+segment opens with a signal. At its other end no cue may still sound when the next segment's
+signal starts: a phase due less than the longer cue's length
+(:func:`runcoach.breath.cue_frames`, 200 ms) before the next segment's first frame does not start,
+and the phase before it runs on to that frame. So a segment of one step has no breath cue, and
+one shorter than a breath cycle gets the phases that start inside it. After the finish chime, in
+the session's last second, no breath cue sounds. Only which steps carry cues changes with this
+rule: steps stay where the closed-form placement puts them.
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, NamedTuple
 
+from runcoach.breath import FIRST_BREATH_STEP, cue_frames
 from runcoach.errors import OptionError, PlanError
 from runcoach.metronome import step_offset, step_offsets
 from runcoach.plans.model import SOUND_OFF, Breath, Cadence, Plan, Repeat, Segment, parse_sound
@@ -118,9 +134,10 @@ class Step(NamedTuple):
     """A footfall, with everything that sounds on it.
 
     ``breath`` is set on the first step of an inhale or exhale phase, which lasts
-    ``breath_steps`` steps until ``breath_end`` (a frame). ``signal`` is a segment cue sounded on
-    this step: ``start`` (session start), ``pip`` (countdown before a change), ``faster`` /
-    ``slower`` / ``change`` (on the first step of a new segment) or ``finish``.
+    ``breath_steps`` steps until ``breath_end`` (a frame); phases start from the segment's second
+    step (see the module docstring). ``signal`` is a segment cue sounded on this step: ``start``
+    (session start), ``pip`` (countdown before a change), ``faster`` / ``slower`` / ``change`` (on
+    the first step of a new segment) or ``finish``.
     """
 
     frame: int
@@ -332,8 +349,9 @@ def events(session: Session) -> Iterator[Event]:
     """Yield every event of ``session`` in frame order, lazily.
 
     Each segment yields a :class:`SegmentStart`, then its :class:`Step` events computed
-    ``STEP_CHUNK`` at a time. Breath phases restart with each segment (the first step of a
-    segment starts an inhale); the accent falls on the first step of each breath cycle.
+    ``STEP_CHUNK`` at a time. Breath phases restart with each segment: its first step carries
+    the segment signal, its second starts an inhale (:data:`FIRST_BREATH_STEP`); the accent
+    falls on the first step of each breath cycle.
     """
     previous: TimedSegment | None = None
     pending: TimedSegment | None = None
@@ -364,6 +382,61 @@ def _segment_events(
     if seg.steps == 0:
         return
     rate = session.rate
+    signals = _signals(session, seg, before, after)
+    # After the finish chime the session's last steps are silent: the chime rings out alone.
+    quiet_from = next((k for k, sig in signals.items() if sig == "finish"), seg.steps)
+
+    pattern = seg.breath
+    cycle, inhale, exhale = pattern.cycle, pattern.inhale, pattern.exhale
+    # No breath cue may still sound when the next segment's signal starts: phases start only
+    # on steps at least a cue's length before the boundary; the last one runs on to it.
+    breath_until = steps = seg.steps
+    if after is not None and cycle:
+        breath_until = seg.first_step_at_or_after(seg.end_frame - cue_frames(rate) + 1)
+    start, index, first_step = seg.start_frame, seg.index, seg.first_step
+    sound = seg.sound
+    for k0 in range(0, steps, STEP_CHUNK):
+        k1 = min(k0 + STEP_CHUNK, steps)
+        # Offsets for this chunk plus the longest breath phase after it, for ``breath_end``.
+        ahead = min(k1 + max(inhale, exhale), steps)
+        offsets = step_offsets(
+            k0, ahead, seg.spm_start, seg.spm_end, seg.duration_seconds, session.rate
+        )
+        for k in range(k0, k1):
+            phase: Phase | None = None
+            phase_steps = 0
+            phase_end = 0
+            accent = False
+            if cycle and FIRST_BREATH_STEP <= k < breath_until:
+                pos = (k - FIRST_BREATH_STEP) % cycle
+                if pos == 0:
+                    phase, phase_steps, accent = "in", inhale, True
+                elif pos == inhale:
+                    phase, phase_steps = "out", exhale
+                if phase is not None:
+                    end_k = k + phase_steps
+                    phase_end = (
+                        start + offsets[end_k - k0] if end_k < breath_until else seg.end_frame
+                    )
+            yield Step(
+                start + offsets[k - k0],
+                index,
+                k,
+                (first_step + k) % 2,
+                accent,
+                sound if k <= quiet_from else SOUND_OFF,
+                phase if k < quiet_from else None,
+                phase_steps,
+                phase_end,
+                signals.get(k),
+            )
+
+
+def _signals(
+    session: Session, seg: TimedSegment, before: TimedSegment | None, after: TimedSegment | None
+) -> dict[int, Signal]:
+    """Step -> segment signal: countdown pips, the finish chime, the segment's own signal."""
+    rate = session.rate
     signals: dict[int, Signal] = {}
     for n in range(session.countdown, 0, -1):
         target = seg.end_frame - n * rate
@@ -379,43 +452,4 @@ def _segment_events(
                 del signals[key]
             signals[k] = "finish"
     signals[0] = boundary_signal(before, seg)
-    # After the finish chime the session's last steps are silent: the chime rings out alone.
-    quiet_from = next((k for k, sig in signals.items() if sig == "finish"), seg.steps)
-
-    pattern = seg.breath
-    cycle, inhale, exhale = pattern.cycle, pattern.inhale, pattern.exhale
-    start, steps, index, first_step = seg.start_frame, seg.steps, seg.index, seg.first_step
-    sound = seg.sound
-    for k0 in range(0, steps, STEP_CHUNK):
-        k1 = min(k0 + STEP_CHUNK, steps)
-        # Offsets for this chunk plus the longest breath phase after it, for ``breath_end``.
-        ahead = min(k1 + max(inhale, exhale), steps)
-        offsets = step_offsets(
-            k0, ahead, seg.spm_start, seg.spm_end, seg.duration_seconds, session.rate
-        )
-        for k in range(k0, k1):
-            phase: Phase | None = None
-            phase_steps = 0
-            phase_end = 0
-            accent = False
-            if cycle:
-                pos = k % cycle
-                if pos == 0:
-                    phase, phase_steps, accent = "in", inhale, True
-                elif pos == inhale:
-                    phase, phase_steps = "out", exhale
-                if phase is not None:
-                    end_k = k + phase_steps
-                    phase_end = start + offsets[end_k - k0] if end_k < steps else seg.end_frame
-            yield Step(
-                start + offsets[k - k0],
-                index,
-                k,
-                (first_step + k) % 2,
-                accent,
-                sound if k <= quiet_from else SOUND_OFF,
-                phase if k < quiet_from else None,
-                phase_steps,
-                phase_end,
-                signals.get(k),
-            )
+    return signals

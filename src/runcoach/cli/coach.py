@@ -26,6 +26,7 @@ from runcoach.cli.coaching import (
 from runcoach.cli.coaching import ask_missing as _ask_missing
 from runcoach.cli.options import SessionOpt, WeekOpt
 from runcoach.errors import OptionError, PlanError
+from runcoach.plans.units import MAX_SPM, MIN_SPM
 
 if TYPE_CHECKING:
     from runcoach.coach.records import SessionRecord, Today
@@ -48,8 +49,8 @@ def start(
         typer.Option(
             "--spm",
             "-s",
-            help="Your base cadence, 60-240 (default: the program's).",
-            show_default=False,
+            help=f"Your base cadence in steps per minute, {MIN_SPM} to {MAX_SPM}.",
+            show_default="the program's",
         ),
     ] = None,
     week: WeekOpt = None,
@@ -138,9 +139,7 @@ def _show_today(today: Today) -> None:
 def today(
     on: Annotated[
         str | None,
-        typer.Option(
-            "--on", "--date", help="The day, YYYY-MM-DD (default: today).", show_default=False
-        ),
+        typer.Option("--on", "--date", help="The day, YYYY-MM-DD.", show_default="today"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -32,9 +32,7 @@ JsonOpt = Annotated[
 ]
 DateOpt = Annotated[
     str | None,
-    typer.Option(
-        "--date", "--on", help="The day, YYYY-MM-DD (default: today).", show_default=False
-    ),
+    typer.Option("--date", "--on", help="The day, YYYY-MM-DD.", show_default="today"),
 ]
 SCORE_HELP = "0 (none) to 10 (the worst imaginable)."
 
@@ -200,11 +198,11 @@ def _stop_seconds(summary: Summary, planned_seconds: float) -> float | None:
 
 def play_note(summary: Summary) -> str:
     """What play adds to the check-in's note: ``played 12:30, 5 of 14 segments done``."""
-    from runcoach.plans.units import format_seconds
+    from runcoach.plans.units import format_seconds, plural
 
     note = (
         f"played {format_seconds(summary.played_seconds)}, "
-        f"{summary.segments_done} of {summary.segment_count} segments done"
+        f"{summary.segments_done} of {plural(summary.segment_count, 'segment')} done"
     )
     return note + (f", {summary.skipped} skipped" if summary.skipped else "")
 

@@ -87,7 +87,10 @@ def _rich_history(
 def history(
     as_json: JsonOpt = False,
     everything: Annotated[
-        bool, typer.Option("--all", help="Every session and week (default: the latest).")
+        bool,
+        typer.Option(
+            "--all", help="Every session and week, not only the latest.", show_default=False
+        ),
     ] = False,
 ) -> None:
     """Your sessions and check-ins, a weekly summary and a chart of running minutes.
@@ -145,10 +148,12 @@ def journal_import(
 
       runcoach journal import runcoach-journal.json
     """
+    from runcoach.plans.units import plural
+
     with open_journal() as journal:
         done = journal.import_(file)
     typer.echo(
-        f"Imported {file}: {done.added} records added, {done.updated} updated, "
+        f"Imported {file}: {plural(done.added, 'record')} added, {done.updated} updated, "
         f"{done.unchanged} already there."
     )
 

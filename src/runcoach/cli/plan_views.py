@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from runcoach.cli.base import make_console
-from runcoach.plans.units import format_seconds, format_spm
+from runcoach.plans.units import format_seconds, format_spm, plural
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -87,9 +87,9 @@ def _about(entry: Entry) -> str:
         if entry.kind == "program":
             per_week = entry.sessions // entry.weeks if entry.weeks else 0
             sessions = (
-                f"{entry.weeks} × {per_week} sessions"
+                f"{entry.weeks} × {plural(per_week, 'session')}"
                 if per_week * entry.weeks == entry.sessions
-                else f"{entry.weeks} weeks, {entry.sessions} sessions"
+                else f"{plural(entry.weeks, 'week')}, {plural(entry.sessions, 'session')}"
             )
             about = f"{sessions}: {about}"
         notes.append(escape(about))
@@ -192,7 +192,7 @@ def show_plan(plan: Plan, name: str, spm: float | None, breath: str | None, as_j
         console.print(escape(plan.description))
     how = " (--spm)" if spm is not None else ""
     console.print(
-        f"{_clock(session.total_seconds)} · {len(rows)} segments · base "
+        f"{_clock(session.total_seconds)} · {plural(len(rows), 'segment')} · base "
         f"{format_spm(session.base_spm)} spm{how} · cadence "
         f"{describe_range(*cadence_range(rows))} spm · breath {session.breath}",
         style="dim",
@@ -238,7 +238,8 @@ def show_program(
             else "each session at its plan's base cadence (--spm replaces it)"
         )
     )
-    console.print(f"{len(program.weeks)} weeks · {count} sessions · {base}", style="dim")
+    weeks = plural(len(program.weeks), "week")
+    console.print(f"{weeks} · {plural(count, 'session')} · {base}", style="dim")
     table = _program_table(program, spm, week)
     console.print()
     console.print(table)

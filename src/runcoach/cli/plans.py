@@ -19,7 +19,7 @@ from runcoach.cli.options import (
 )
 from runcoach.cli.plan_views import catalogue_table, show_plan, show_program
 from runcoach.errors import OptionError
-from runcoach.plans.units import format_seconds, plural
+from runcoach.plans.units import MAX_SPM, MIN_SPM, format_seconds, plural
 
 if TYPE_CHECKING:
     pass
@@ -63,7 +63,8 @@ def plans_list(
         typer.Option(
             "--spm",
             "-s",
-            help="Show cadences for this base cadence (60-240) instead of each plan's own.",
+            help=f"Base cadence for the cadences shown, {MIN_SPM} to {MAX_SPM}, instead of "
+            "each plan's own.",
             show_default=False,
         ),
     ] = None,
@@ -177,7 +178,7 @@ def plans_validate(
         typer.Option(
             "--spm",
             "-s",
-            help="Check the cadences against this base cadence (60-240) too.",
+            help=f"Base cadence to check the cadences against too, {MIN_SPM} to {MAX_SPM}.",
             show_default=False,
         ),
     ] = None,

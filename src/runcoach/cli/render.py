@@ -60,8 +60,8 @@ def render(
             "--output",
             "-o",
             help="The file to write: .wav, .flac, .ogg, .mp3 or .m4a (the ending picks the "
-            "format). Default: <plan>-<spm>spm.wav here.",
-            show_default=False,
+            "format).",
+            show_default="<plan>-<spm>spm.wav here",
         ),
     ] = None,
     sample_rate: RateOpt = 44100,

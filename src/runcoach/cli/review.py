@@ -55,8 +55,8 @@ OffsetOpt = Annotated[
     typer.Option(
         "--offset",
         help="Seconds into the recording at which the plan started (negative: the recording "
-        "started late). Default 0: at the first record.",
-        show_default=False,
+        "started late).",
+        show_default="0, the first record",
     ),
 ]
 AlignOpt = Annotated[

@@ -11,15 +11,15 @@ import typer
 
 from runcoach.cli.base import app
 from runcoach.cli.options import FitCadenceOpt, SessionOpt, SpmOpt, ToleranceOpt, WeekOpt
+from runcoach.plans.units import DEFAULT_SPM, MAX_SPM, MIN_SPM
 
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
         "--output",
         "-o",
-        help="The workout file to write: .fit (Garmin and other watches) or .zwo (Zwift). "
-        "Default: <plan name>.fit here.",
-        show_default=False,
+        help="The workout file to write: .fit (Garmin and other watches) or .zwo (Zwift).",
+        show_default="<plan name>.fit here",
     ),
 ]
 FormatOpt = Annotated[
@@ -121,15 +121,11 @@ def import_(
     ],
     output: Annotated[
         Path | None,
-        typer.Option(
-            "--output", "-o", help="The plan file to write. Default: print it.", show_default=False
-        ),
+        typer.Option("--output", "-o", help="The plan file to write.", show_default="print it"),
     ] = None,
     name: Annotated[
         str | None,
-        typer.Option(
-            "--name", help="The plan's name (default: the workout's).", show_default=False
-        ),
+        typer.Option("--name", help="The plan's name.", show_default="the workout's"),
     ] = None,
     pace: Annotated[
         str | None,
@@ -144,15 +140,14 @@ def import_(
         typer.Option(
             "--spm",
             "-s",
-            help="The plan's base cadence (default 170): steps without a cadence run at it.",
-            show_default=False,
+            help=f"The plan's base cadence in steps per minute, {MIN_SPM} to {MAX_SPM}: steps "
+            "without a cadence run at it.",
+            show_default=str(DEFAULT_SPM),
         ),
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format", "-f", help="fit, zwo or icu; default: from the file.", show_default=False
-        ),
+        typer.Option("--format", "-f", help="fit, zwo or icu.", show_default="from the file"),
     ] = None,
     quiet: QuietOpt = False,
 ) -> None:

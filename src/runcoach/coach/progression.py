@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from runcoach.coach.records import Enrolment, Position, SessionRecord
 from runcoach.plans.programs import Progression
-from runcoach.plans.units import format_seconds
+from runcoach.plans.units import format_seconds, plural
 
 if TYPE_CHECKING:
     from runcoach.plans.programs import Program
@@ -307,7 +307,8 @@ def plan_day(
         decision = "step_back"
         reason = (
             f"The last check-in ({last.date}, week {last.week}, session {last.session}) was "
-            f"{idle} days before {on}: after a break of {t.break_days} days or more, back to "
+            f"{plural(idle, 'day')} before {on}: after a break of "
+            f"{plural(t.break_days, 'day')} or more, back to "
             f"week {position.week}, session 1."
         )
     rest_day = course.rest_days > 0 and 0 <= idle <= course.rest_days
@@ -317,7 +318,7 @@ def plan_day(
     ]
     physio = len(backs) >= t.physio_step_backs
     physio_reason = (
-        f"{len(backs)} step-backs within {t.physio_window_days} days ("
+        f"{plural(len(backs), 'step-back')} within {plural(t.physio_window_days, 'day')} ("
         + ", ".join(str(r.date) for r in backs)
         + "): see a pelvic-health physiotherapist, who can guide your return to running; the "
         "session is still offered."

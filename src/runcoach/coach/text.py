@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from runcoach.coach.course import format_spm
 from runcoach.coach.records import SessionRecord, Today, WeekSummary
+from runcoach.plans.units import plural
 
 if TYPE_CHECKING:
     from runcoach.coach.reviews import Reviewed
@@ -24,11 +25,6 @@ def clock(seconds: float) -> str:
     if whole >= 3600:
         return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
     return f"{whole // 60}:{whole % 60:02d}"
-
-
-def count(n: int, word: str) -> str:
-    """``1 session``, ``2 sessions``."""
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def decision_name(decision: str) -> str:
@@ -109,9 +105,9 @@ def week_line(week: WeekSummary, top: float) -> str:
     """One week of ``runcoach history``: sessions, minutes of running, symptom days, a bar
     (``top``: the running seconds of the longest week shown)."""
     return (
-        f"week of {week.week_start}: {count(week.sessions, 'session')}, "
+        f"week of {week.week_start}: {plural(week.sessions, 'session')}, "
         f"{week.running_seconds / 60:.1f} min running, "
-        f"{count(week.symptom_days, 'symptom day')} {bar(week.running_seconds, top)}"
+        f"{plural(week.symptom_days, 'symptom day')} {bar(week.running_seconds, top)}"
     ).rstrip()
 
 

@@ -36,7 +36,7 @@ from runcoach.interop.activity_readers import (
     read_gpx,
     read_tcx,
 )
-from runcoach.plans.units import format_seconds
+from runcoach.plans.units import format_seconds, plural
 
 #: Largest activity file read (also the limit once a ``.gz`` file is uncompressed): a day-long
 #: 1 Hz GPX with every extension is about 30 MB.
@@ -201,7 +201,7 @@ def _finish(raw: Raw, name: str, kind: str, unit: UnitChoice, damage: str | None
         if damage is not None and not raw.times:
             raise ActivityError(f"{name}: damaged before any cadence sample ({damage})")
         what = "record" if kind == "fit" else "track point"
-        count = f"{raw.records} {what}{'' if raw.records == 1 else 's'}"
+        count = plural(raw.records, what)
         why = "none with cadence" if not raw.times else "every cadence is 0"
         raise ActivityError(
             f"{name}: has no cadence ({count}, {why}); record with a watch or phone that "

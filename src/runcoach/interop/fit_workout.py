@@ -39,7 +39,7 @@ from runcoach.interop.imported import (
     one_line,
 )
 from runcoach.interop.workout_steps import WorkoutItem, WorkoutStep, workout_items
-from runcoach.plans.units import format_seconds, format_spm
+from runcoach.plans.units import format_seconds, format_spm, plural
 from runcoach.timeline import Session
 
 #: Cadence units a FIT target can be written in.
@@ -231,7 +231,7 @@ def _condition(kind: str, value: int) -> str:
     if kind.startswith("power_"):
         return f"until power is {kind.split('_', 1)[1].replace('_', ' ')} {_power(value)}"
     if kind == "calories":
-        return f"until {value} calories"
+        return f"until {plural(value, 'calorie')}"
     return f"until {kind.replace('_', ' ')} {value}"
 
 

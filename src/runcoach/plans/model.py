@@ -31,6 +31,7 @@ from runcoach.plans.units import (
     format_spm,
     parse_duration,
     parse_number,
+    plural,
     quote,
 )
 
@@ -115,7 +116,7 @@ def parse_spm(value: object) -> SpmSpec:
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
             raise PlanError(
-                f"a ramp is a list of two cadences [start, end], got {len(value)} items",
+                f"a ramp is a list of two cadences [start, end], got {plural(len(value), 'item')}",
                 field="spm",
             )
         return (Cadence.parse(value[0]), Cadence.parse(value[1]))
