@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+
 from runcoach.errors import OptionError, PlanError
-from runcoach.mix.blocks import pcm16_pieces
+from runcoach.mix.announce import announcements
+from runcoach.mix.blocks import Overlay, pcm16_blocks, pcm16_pieces
 from runcoach.mix.layers import Layers, layered_blocks
-from runcoach.mix.levels import BLOCK_FRAMES, MixOptions
+from runcoach.mix.levels import BLOCK_FRAMES, PEAK_LIMIT, MixOptions
 from runcoach.plans.model import Breath, Plan
 from runcoach.plans.units import format_spm, parse_number, quote
 from runcoach.sinks.atomic import check_destination
@@ -34,6 +37,10 @@ class RenderResult:
 
 #: Frames per block on the WAV fast path (bigger blocks, fewer Python steps; same bytes).
 WAV_BLOCK_FRAMES = 262144
+#: Formats fed 16-bit PCM from the sparse mixer (M4A's AAC encodes floats: the float blocks).
+PCM16_FORMATS = ("wav", "flac", "ogg", "mp3")
+#: Frames per block for the encoders fed from the sparse mixer: 0.5 MB of 16-bit mono.
+PCM16_BLOCK_FRAMES = 262144
 #: Files get one chapter per segment, up to this many (a 3-digit Vorbis chapter number).
 MAX_CHAPTERS = 999
 
@@ -103,7 +110,7 @@ def render_session(
         return RenderResult(dest, session, options.channels, dest.stat().st_size)
     dest = write_audio(
         path,
-        layered_blocks(session, options, layers, block_frames=block_frames),
+        _audio(session, options, layers, kind, block_frames),
         fmt=kind,
         rate=session.rate,
         channels=options.channels,
@@ -116,6 +123,36 @@ def render_session(
         inputs=inputs,
     )
     return RenderResult(dest, session, options.channels, dest.stat().st_size)
+
+
+def _audio(
+    session: Session, options: MixOptions, layers: Layers, kind: str, block_frames: int
+) -> Iterator[np.ndarray]:
+    """The blocks a format is fed: 16-bit PCM from the sparse mixer for WAV, FLAC, OGG and MP3
+    (the voice laid over it where it sounds), float blocks for M4A and under music (which
+    sounds everywhere)."""
+    if kind not in PCM16_FORMATS or layers.music is not None:
+        return layered_blocks(session, options, layers, block_frames=block_frames)
+    if layers.voice is None:
+        return pcm16_blocks(session, options, block_frames=PCM16_BLOCK_FRAMES)
+    base, voice = _voice_overlay(session, options, layers)
+    return pcm16_blocks(session, base, block_frames=PCM16_BLOCK_FRAMES, overlay=voice)
+
+
+def _voice_overlay(
+    session: Session, options: MixOptions, layers: Layers
+) -> tuple[MixOptions, Iterator[Overlay]]:
+    """The mix's options and the spoken announcements at their level, as
+    :func:`layered_blocks` makes them without music (tests/test_encoders.py checks that the
+    samples are the same)."""
+    base_share, voice_share, _ = layers.shares()
+    volume = options.volume
+    gain = np.float32(PEAK_LIMIT * voice_share * volume)
+    clips: Iterator[Overlay] = iter(())
+    if layers.voice is not None:
+        said = announcements(session, layers.voice, every_seconds=layers.announce_every)
+        clips = ((phrase.frame, clip * gain) for phrase, clip in said)
+    return replace(options, volume=volume * base_share), clips
 
 
 def session_inputs(session: Session, layers: Layers | None = None) -> list[str | None]:

@@ -8,14 +8,16 @@ size: any split gives the same samples, so playback and file export hear exactly
 Only the stretches where something sounds are allocated and mixed (most of a session is
 silence): :func:`blocks` lays them into float32 blocks, :func:`pcm16_pieces` hands them to the
 WAV writer as 16-bit PCM, remembering stretches made of the same sounds so steady segments are
-mixed once.
+mixed once, and :func:`pcm16_blocks` lays those into 16-bit blocks for the encoders (FLAC, OGG,
+MP3). Both 16-bit paths can lay an overlay (the spoken announcements) over the mix, where it
+sounds, exactly as the float layers do.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,22 +74,56 @@ def blocks(
         yield out
 
 
+#: Something laid over the mix: (first frame, float32 mono samples at their final level).
+Overlay = tuple[int, np.ndarray]
+
+
 def pcm16_pieces(
     session: Session,
     options: MixOptions | None = None,
     *,
     block_frames: int = BLOCK_FRAMES,
+    overlay: Iterable[Overlay] = (),
 ) -> Iterator[tuple[int, list[tuple[int, np.ndarray]]]]:
     """The session as 16-bit PCM where it sounds: for each block, its end frame and its
     sounding stretches as (first frame, ``<i2`` samples ``(frames, channels)``); everything
     else is zeros. The same samples as :func:`to_pcm16` of :func:`blocks`, computed and
     converted only where there is sound (most of a session is silence): the fast path of WAV
     export, which seeks over the silence.
+
+    ``overlay`` (in order of first frame) is added over the mix where it sounds, then clipped
+    to the ceiling: what :func:`runcoach.mix.layers.layered_blocks` does with the voice.
     """
     for _, b1, pieces in _mixed(
-        session, options, block_frames=block_frames, finish=finish_pcm16, reuse=256
+        session,
+        options,
+        block_frames=block_frames,
+        finish=finish_pcm16,
+        reuse=256,
+        overlay=overlay,
     ):
         yield b1, pieces
+
+
+def pcm16_blocks(
+    session: Session,
+    options: MixOptions | None = None,
+    *,
+    block_frames: int = BLOCK_FRAMES,
+    overlay: Iterable[Overlay] = (),
+) -> Iterator[np.ndarray]:
+    """:func:`pcm16_pieces` as whole ``<i2`` blocks ``(frames, channels)`` for the encoders:
+    the silence is zeros (a fresh zeroed block costs next to nothing), the stretches that
+    sound are copied in. The same samples as :func:`to_pcm16` of :func:`blocks`.
+    """
+    channels = (options or MixOptions()).channels
+    b0 = 0
+    for b1, pieces in pcm16_pieces(session, options, block_frames=block_frames, overlay=overlay):
+        out = np.zeros((b1 - b0, channels), dtype="<i2")
+        for first, pcm in pieces:
+            out[first - b0 : first - b0 + len(pcm)] = pcm
+        yield out
+        b0 = b1
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -193,10 +229,15 @@ class _Mixer:
         return out
 
     def mix(
-        self, stretch: _Stretch, finish: Callable[[np.ndarray], np.ndarray] | None
+        self,
+        stretch: _Stretch,
+        finish: Callable[[np.ndarray], np.ndarray] | None,
+        *,
+        remember: bool = True,
     ) -> np.ndarray:
-        """The samples of one stretch (remembered when it holds no guide tone)."""
-        key = tuple(stretch.key) if self.reuse and not stretch.tones else None
+        """The samples of one stretch (remembered when it holds no guide tone and
+        ``remember``)."""
+        key = tuple(stretch.key) if self.reuse and remember and not stretch.tones else None
         if key is not None and key in self.cache:
             self.cache.move_to_end(key)
             return self.cache[key]
@@ -228,6 +269,7 @@ def _mixed(
     start_frame: int = 0,
     finish: Callable[[np.ndarray], np.ndarray] | None = None,
     reuse: int = 0,
+    overlay: Iterable[Overlay] = (),
 ) -> Iterator[tuple[int, int, list[tuple[int, np.ndarray]]]]:
     """For each block ``[b0, b1)``, the stretches that sound, as (first frame, samples
     ``(frames, channels)``), in order and not overlapping; the rest of the block is silence.
@@ -235,7 +277,8 @@ def _mixed(
     ``finish`` turns each stretch into what is yielded (e.g. 16-bit PCM). With ``reuse`` > 0,
     that many finished stretches are remembered by exactly what sounds in them (which sounds,
     from which sample, where): a stretch made of the same is the same, so it is not mixed
-    again. Remembered stretches are shared: consumers must not change them.
+    again. Remembered stretches are shared: consumers must not change them. ``overlay`` is
+    added where it sounds (see :func:`pcm16_pieces`).
     """
     if block_frames < 1:
         raise ValueError(f"block_frames must be at least 1, got {block_frames}")
@@ -243,10 +286,63 @@ def _mixed(
     if not 0 <= start_frame <= total:
         raise ValueError(f"start_frame must be within 0..{total}, got {start_frame}")
     mixer = _Mixer(session, options or MixOptions(), reuse)
+    laid = _Overlays(overlay)
     b0 = start_frame
     while b0 < total:
         b1 = min(b0 + block_frames, total)
         mixer.take_events(b1)
-        pieces = [(s.lo, mixer.mix(s, finish)) for s in mixer.stretches(b0, b1)]
+        stretches = mixer.stretches(b0, b1)
+        clips = laid.within(b0, b1)
+        if clips:
+            pieces = _overlaid(mixer, stretches, clips, (b0, b1), finish)
+        else:
+            pieces = [(s.lo, mixer.mix(s, finish)) for s in stretches]
         yield b0, b1, pieces
         b0 = b1
+
+
+class _Overlays:
+    """The overlay's clips as the blocks pass: those that sound in each."""
+
+    def __init__(self, overlay: Iterable[Overlay]) -> None:
+        self.upcoming = iter(overlay)
+        self.next = next(self.upcoming, None)
+        self.active: list[Overlay] = []
+
+    def within(self, b0: int, b1: int) -> list[Overlay]:
+        """The clips that sound in ``[b0, b1)``, in order; those that end here are dropped."""
+        while self.next is not None and self.next[0] < b1:
+            self.active.append(self.next)
+            self.next = next(self.upcoming, None)
+        found = [(f, c) for f, c in self.active if f < b1 and f + len(c) > b0]
+        self.active = [(f, c) for f, c in self.active if f + len(c) > b1]
+        return found
+
+
+def _overlaid(
+    mixer: _Mixer,
+    stretches: list[_Stretch],
+    clips: list[Overlay],
+    block: tuple[int, int],
+    finish: _Finish | None,
+) -> list[tuple[int, np.ndarray]]:
+    """A block's pieces with the overlay's clips added: the mix's stretches (unclipped sums
+    clipped by the mixer, as in :func:`blocks`), the clips over them in order, the sum
+    clipped to the ceiling, as :func:`runcoach.mix.layers.layered_blocks` does."""
+    b0, b1 = block
+    spans = [(s.lo, s.hi) for s in stretches]
+    spans += [(max(f, b0), min(f + len(c), b1)) for f, c in clips]
+    channels = mixer.options.channels
+    pieces = []
+    for lo, hi in _merge(spans):
+        buf = np.zeros((hi - lo, channels), dtype=np.float32)
+        for s in stretches:
+            if lo <= s.lo < hi:
+                buf[s.lo - lo : s.hi - lo] = mixer.mix(s, None, remember=False)
+        for first, clip in clips:
+            c0, c1 = max(first, lo), min(first + len(clip), hi)
+            if c0 < c1:
+                buf[c0 - lo : c1 - lo] += clip[c0 - first : c1 - first, None]
+        np.clip(buf, -PEAK_LIMIT, PEAK_LIMIT, out=buf)
+        pieces.append((lo, buf if finish is None else finish(buf)))
+    return pieces

@@ -7,10 +7,13 @@ which is renamed into place only when complete (:func:`runcoach.sinks.atomic.ato
   ``cue `` chunk with a cue point per chapter and ``LIST/adtl`` labels naming them.
 - FLAC and OGG Vorbis: ``soundfile`` (libsndfile in its wheel); tags and ``CHAPTERnn`` /
   ``CHAPTERnnNAME`` Vorbis comments written with ``mutagen``.
-- MP3 and M4A (AAC-LC): PyAV (FFmpeg in its wheel) encodes (libmp3lame, FFmpeg's AAC) and
-  muxes. For MP3, FFmpeg's muxer writes the ID3v2.3 tag with a ``CTOC`` and one ``CHAP`` frame
-  per chapter in time order, and the LAME Info (CBR) or Xing (VBR) frame carrying the encoder
-  delay and padding, so players play exactly the session's frames.
+- MP3: LAME (``lameenc``) encodes, FFmpeg's muxer (PyAV) writes the ID3v2.3 tag, the chapters
+  and the LAME Info/Xing frame with the encoder delay and padding (:mod:`runcoach.sinks.mp3`).
+- M4A (AAC-LC): PyAV (FFmpeg in its wheel) encodes and muxes.
+
+Blocks are float32 or 16-bit (``<i2``, the sparse mixer's PCM: :func:`runcoach.mix.blocks.
+pcm16_blocks`); WAV, FLAC, OGG and MP3 take 16-bit PCM (float blocks converted by the one
+converter, :func:`runcoach.mix.pcm.pcm16_array`), M4A floats.
 
 Chapter and tag layouts were checked with ffprobe and mutagen (see tests/test_formats.py).
 """
@@ -28,12 +31,19 @@ from typing import Any
 
 import numpy as np
 
-from runcoach.errors import OptionError, OutputError
+from runcoach.errors import OutputError
 from runcoach.mix.pcm import pcm16_array
 from runcoach.sinks.atomic import atomic_path
 from runcoach.sinks.encoding import DEFAULT_BITRATE, check_encoding
+from runcoach.sinks.mp3 import write_mp3
+from runcoach.sinks.pyav import EncoderError, describe, ffmpeg_errors, import_av, opened
 from runcoach.sinks.tags import Chapter, Tags, _vorbis_tags
 from runcoach.sinks.wav import _write_wav
+
+#: MP3 without ``--bitrate``: LAME's VBR quality (``-V``: 0 best ... 9 smallest; 4 is the "V4"
+#: class, about a third of CBR 128's size), written with a Xing frame. ``None``: CBR at
+#: ``DEFAULT_BITRATE["mp3"]``.
+MP3_DEFAULT_VBR: float | None = 4
 
 
 def write_audio(
@@ -51,7 +61,8 @@ def write_audio(
     progress: Callable[[int], None] | None = None,
     inputs: Iterable[str | os.PathLike[str] | None] = (),
 ) -> Path:
-    """Stream ``blocks`` (float32, ``(frames, channels)``) into an audio file at ``path``.
+    """Stream ``blocks`` (float32 or ``<i2``, ``(frames, channels)``) into an audio file at
+    ``path``.
 
     ``fmt`` is one of :data:`FORMATS`; ``bitrate`` in kbps (MP3, M4A); ``quality`` 0–10 (OGG);
     ``inputs`` the files the audio is made from, which ``path`` may not be. The file appears
@@ -83,7 +94,7 @@ def write_audio(
                 bitrate=bitrate,
                 quality=quality,
             )
-        except _EncoderError as err:
+        except EncoderError as err:
             raise OutputError(f"{path}: cannot encode {fmt.upper()}: {err}") from None
     return Path(path)
 
@@ -107,17 +118,35 @@ _SYSTEM_ERRORS = {
 
 def _library_failure(reason: str) -> Exception:
     """The exception for a codec library's failure: ``OSError`` for a system error (a full
-    disk: :func:`atomic_path` names it), else :class:`_EncoderError`."""
+    disk: :func:`atomic_path` names it), else :class:`EncoderError`."""
     text = " ".join(reason.split()).strip().rstrip(".")
     text = re.sub(r"^System error\s*:?\s*", "", text) or "system error"
     code = _SYSTEM_ERRORS.get(text)
-    return OSError(code, text) if code is not None else _EncoderError(text)
+    return OSError(code, text) if code is not None else EncoderError(text)
 
 
 def _tag_failure(err: Exception) -> Exception:
     """mutagen wraps an ``OSError`` (a full disk while it rewrites the tags) in its own error."""
     cause = err.args[0] if err.args else None
-    return cause if isinstance(cause, OSError) else _EncoderError(f"tags: {err}")
+    return cause if isinstance(cause, OSError) else EncoderError(f"tags: {err}")
+
+
+_BLOCK_TYPES = (np.dtype(np.float32), np.dtype("<i2"))
+
+
+def pcm16(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """``blocks`` as 16-bit PCM: float blocks converted (:func:`pcm16_array`), others as they
+    are."""
+    for block in blocks:
+        yield block if block.dtype == np.int16 else pcm16_array(block)
+
+
+def _floats(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """``blocks`` as float32 (16-bit ones scaled back by the converter's 32767)."""
+    for block in blocks:
+        if block.dtype == np.int16:
+            block = block.astype(np.float32) / np.float32(32767.0)
+        yield np.ascontiguousarray(block)
 
 
 def _counted(
@@ -130,6 +159,8 @@ def _counted(
     for block in blocks:
         if block.ndim != 2 or block.shape[1] != channels:
             raise ValueError(f"block of shape {block.shape}, expected (n, {channels})")
+        if block.dtype not in _BLOCK_TYPES:
+            raise ValueError(f"blocks are float32 or int16, not {block.dtype}")
         done += len(block)
         if done > total_frames:
             raise ValueError(f"more than the {total_frames} frames announced")
@@ -170,8 +201,9 @@ def _write_soundfile(
             **kwargs,
         )
         for block in blocks:
-            # int16 in: the FLAC holds exactly the WAV's samples.
-            handle.write(pcm16_array(block) if subtype == "PCM_16" else block)
+            # 16-bit in: the FLAC holds exactly the WAV's samples (OGG: libsndfile scales).
+            convert = subtype == "PCM_16" and block.dtype != np.int16
+            handle.write(pcm16_array(block) if convert else block)
         handle.close()
     except soundfile.SoundFileError as err:
         reason = _sndfile_reason(soundfile, handle, err)
@@ -243,171 +275,7 @@ def _write_ogg(
     _tagged(path, "ogg", tags, chapters, rate)
 
 
-# --- MP3 and M4A: PyAV (FFmpeg's encoders and muxers, in its wheel) ---------------------------
-
-#: How LAME names itself in the Info frame it writes. FFmpeg's mp3 muxer copies the stream's
-#: ``encoder`` tag into that 9-byte field ("Lavf" without one), and readers such as mutagen
-#: trust the encoder delay and padding there only after a LAME name: with "Lavf" they report
-#: the length 48 ms long. The encoder is LAME (libmp3lame 3.100 in PyAV's wheel).
-_LAME_VERSION = "LAME3.100"
-#: FFmpeg's CTOC frame counts its entries in one byte (``$xx`` in the ID3 chapter addendum):
-#: an MP3 with more segments gets no chapters rather than a table of contents that lies.
-MP3_MAX_CHAPTERS = 255
-#: MP3 without ``--bitrate``: ``None`` is CBR at ``DEFAULT_BITRATE["mp3"]``; a number is LAME's
-#: VBR quality (``-V``: 0 best … 9 smallest; 4 is the "V4" class), written with a Xing frame.
-MP3_DEFAULT_VBR: float | None = 4
-_FF_QP2LAMBDA = 118  #: FFmpeg's unit for ``global_quality`` (libmp3lame divides by it)
-_MP3_MUXER_OPTIONS = {
-    # ID3v2.3 as before, and the version FFmpeg's CHAP/CTOC writer follows: it writes their
-    # sizes as plain 32-bit numbers, where v2.4 wants sync-safe ones.
-    "id3v2_version": "3",
-    "write_xing": "1",  # the Info/Xing frame with encoder delay and padding (gapless)
-}
-#: Our tag names -> FFmpeg's metadata keys (its muxers turn them into ID3 frames or MP4 atoms).
-_FFMPEG_TAGS = {
-    "title": "title",
-    "artist": "artist",
-    "album": "album",
-    "tracknumber": "track",
-    "comment": "comment",
-}
-
-
-class _EncoderError(Exception):
-    """FFmpeg failed for a reason other than I/O (which :func:`atomic_path` reports)."""
-
-
-def _import_av() -> Any:
-    try:
-        import av
-    except ImportError:  # pragma: no cover - av is a dependency; guard a broken install
-        raise OptionError("MP3 and M4A need PyAV: pip install av") from None
-    return av
-
-
-@contextlib.contextmanager
-def _ffmpeg_errors(av: Any) -> Iterator[None]:
-    """Keep FFmpeg's log lines off stderr and turn its errors into :class:`_EncoderError`.
-
-    FFmpeg's error lines are captured, never printed, and the first one explains the error.
-    Errors that are ``OSError`` (a full disk, a file size limit) pass through for
-    :func:`atomic_path` to name.
-    """
-    level = av.logging.get_level()
-    av.logging.set_level(av.logging.ERROR)
-    try:
-        with av.logging.Capture(local=False) as logs:
-            try:
-                yield
-            except av.error.FFmpegError as err:
-                if isinstance(err, OSError):
-                    raise
-                said = next((line.strip() for _, _, line in logs if line.strip()), "")
-                why = f"{err.strerror} ({said})" if said else str(err.strerror)
-                raise _EncoderError(" ".join(why.split())) from None
-    finally:
-        av.logging.set_level(level)
-
-
-@contextlib.contextmanager
-def _opened(av: Any, path: Path, muxer: str, options: dict[str, str]) -> Iterator[Any]:
-    """FFmpeg's ``muxer`` writing ``path``: closed (trailer written) on success, and on failure
-    closed quietly, so that the first error (a Ctrl-C, a full disk) is the one reported."""
-    container = av.open(str(path), "w", format=muxer, container_options=options)
-    try:
-        yield container
-    except BaseException:
-        with contextlib.suppress(Exception):
-            container.close()
-        raise
-    container.close()
-
-
-def _encode_pyav(
-    path: Path,
-    blocks: Iterator[np.ndarray],
-    *,
-    muxer: str,
-    muxer_options: dict[str, str],
-    codec: str,
-    pcm16: bool,
-    rate: int,
-    channels: int,
-    tags: Tags,
-    chapters: Sequence[Chapter],
-    setup: Callable[[Any], None],
-    last_packet: Callable[[Any, int], None] | None = None,
-) -> None:
-    """Encode ``blocks`` with FFmpeg's ``codec`` into its ``muxer`` at ``path``; the muxer writes
-    the tags and chapters. ``pcm16`` feeds the WAV's int16 samples, else float32; ``setup``
-    sets the stream's rate control; ``last_packet`` sees the final packet before the muxer
-    does, with the frames of padding all packets carry at the end."""
-    av = _import_av()
-    layout = "mono" if channels == 1 else "stereo"
-    sample_format = "s16" if pcm16 else "flt"
-    with _ffmpeg_errors(av), _opened(av, path, muxer, muxer_options) as container:
-        for key, value in tags.items():
-            container.metadata[_FFMPEG_TAGS[key]] = value
-        if chapters:
-            container.set_chapters(
-                [
-                    {
-                        "id": i + 1,
-                        "start": ch.start,
-                        "end": ch.end,
-                        "time_base": Fraction(1, rate),
-                        "metadata": {"title": ch.title},
-                    }
-                    for i, ch in enumerate(chapters)
-                ]
-            )
-        stream = container.add_stream(codec, rate=rate, layout=layout)
-        stream.codec_context.time_base = Fraction(1, rate)  # packet durations in frames
-        setup(stream)
-        pts = padding = 0
-        for block in blocks:
-            data = pcm16_array(block) if pcm16 else np.ascontiguousarray(block)
-            frame = av.AudioFrame.from_ndarray(
-                data.reshape(1, -1), format=sample_format, layout=layout
-            )
-            frame.sample_rate = rate
-            frame.pts = pts
-            frame.time_base = Fraction(1, rate)
-            pts += len(block)
-            packets = stream.encode(frame)
-            padding += _padding_frames(stream, packets)
-            container.mux(packets)
-        packets = stream.encode(None)
-        padding += _padding_frames(stream, packets)
-        if last_packet is not None and packets:
-            last_packet(packets[-1], padding)
-        container.mux(packets)
-
-
-def _padding_frames(stream: Any, packets: list[Any]) -> int:
-    """Frames the encoder marked as padding in ``packets``: a packet lasts a whole codec frame
-    except at the end, where the rest of it is padding."""
-    size = stream.codec_context.frame_size
-    return sum(size - packet.duration for packet in packets)
-
-
-def _mp3_end_padding(packet: Any, padding: int) -> None:
-    """Put the whole end padding on the last packet, the only one FFmpeg's mp3 muxer reads.
-
-    The muxer fills the Info frame's padding from the last packet's skip-samples side data
-    alone (libavformat/mp3enc.c sets ``mp3->padding`` from each packet in turn). When LAME's
-    flush ends with a frame that is all padding, the frame before carries padding as well (up
-    to 47 frames), and every decoder would play it: FFmpeg's own CLI files show the same. The
-    side data is FFmpeg's documented AV_PKT_DATA_SKIP_SAMPLES: u32le frames to skip at the
-    start, u32le at the end, two reason bytes. No library writes this for us.
-    """
-    side = packet.get_sidedata("skip_samples")
-    data = bytearray(bytes(side))
-    if len(data) < 8 or int.from_bytes(data[4:8], "little") == padding:
-        return
-    data[4:8] = padding.to_bytes(4, "little")
-    side.update(bytes(data))
-    packet.set_sidedata(side)
+# --- MP3 (LAME, muxed by PyAV) and M4A (PyAV) ----------------------------------------------
 
 
 def _write_mp3(
@@ -422,30 +290,17 @@ def _write_mp3(
     **_: Any,
 ) -> None:
     vbr = MP3_DEFAULT_VBR if bitrate is None else None
-
-    def setup(stream: Any) -> None:
-        stream.metadata["encoder"] = _LAME_VERSION  # goes into the Info frame (see above)
-        context = stream.codec_context
-        context.options = {"compression_level": "5"}  # LAME -q 5, as before: fast, good
-        if vbr is None:
-            context.bit_rate = (bitrate or DEFAULT_BITRATE["mp3"]) * 1000
-        else:
-            context.qscale = True  # VBR, at LAME -V global_quality / FF_QP2LAMBDA
-            context.global_quality = round(vbr * _FF_QP2LAMBDA)
-
-    _encode_pyav(
+    if bitrate is None and vbr is None:
+        bitrate = DEFAULT_BITRATE["mp3"]
+    write_mp3(
         path,
-        blocks,
-        muxer="mp3",
-        muxer_options=_MP3_MUXER_OPTIONS,
-        codec="libmp3lame",
-        pcm16=True,
+        pcm16(blocks),
         rate=rate,
         channels=channels,
         tags=tags,
-        chapters=chapters if len(chapters) <= MP3_MAX_CHAPTERS else (),
-        setup=setup,
-        last_packet=_mp3_end_padding,
+        chapters=chapters,
+        bitrate=bitrate,
+        vbr=vbr,
     )
 
 
@@ -460,22 +315,23 @@ def _write_m4a(
     bitrate: int | None,
     **_: Any,
 ) -> None:
-    def setup(stream: Any) -> None:
+    """AAC-LC in an MP4 (``ipod``) container: FFmpeg's AAC encoder takes floats."""
+    av = import_av()
+    layout = "mono" if channels == 1 else "stereo"
+    with ffmpeg_errors(av), opened(av, path, "ipod", {}) as container:
+        describe(container, tags, chapters, rate)
+        stream = container.add_stream("aac", rate=rate, layout=layout)
+        stream.codec_context.time_base = Fraction(1, rate)  # packet durations in frames
         stream.codec_context.bit_rate = (bitrate or DEFAULT_BITRATE["m4a"]) * 1000
-
-    _encode_pyav(
-        path,
-        blocks,
-        muxer="ipod",
-        muxer_options={},
-        codec="aac",
-        pcm16=False,  # AAC encodes floats: no int16 step in between
-        rate=rate,
-        channels=channels,
-        tags=tags,
-        chapters=chapters,
-        setup=setup,
-    )
+        pts = 0
+        for block in _floats(blocks):
+            frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="flt", layout=layout)
+            frame.sample_rate = rate
+            frame.pts = pts
+            frame.time_base = Fraction(1, rate)
+            pts += len(block)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
 
 
 _WRITERS: dict[str, Callable[..., None]] = {

@@ -2,9 +2,9 @@
 cue point per chapter and ``LIST/adtl`` labels naming them (after the PCM, so naive readers that
 expect the canonical header still work).
 
-Two writers: ``_write_wav`` streams float blocks (for :func:`runcoach.sinks.codecs.write_audio`);
-:func:`write_wav_sparse` writes only the stretches that sound into a pre-sized file (the render
-fast path). Both give the same bytes.
+Two writers: ``_write_wav`` streams float or 16-bit blocks (for
+:func:`runcoach.sinks.codecs.write_audio`); :func:`write_wav_sparse` writes only the stretches
+that sound into a pre-sized file (the render fast path). Both give the same bytes.
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ def _write_wav(
     with open(path, "wb") as handle:
         handle.write(_wav_head(rate, channels, total_frames, trailer))
         for block in blocks:
-            handle.write(to_pcm16(block))
+            # 16-bit blocks (the sparse mixer's) as they are, float ones converted.
+            handle.write(block.tobytes() if block.dtype == np.int16 else to_pcm16(block))
         if data_bytes & 1:
             handle.write(b"\0")
         handle.write(trailer)
