@@ -2,7 +2,8 @@
 
 A temporary HOME gets an ``.asoundrc`` that makes ALSA's default device the ``file`` plugin over
 ``null``, writing raw PCM into a FIFO. A thread reads the FIFO at ``rate × channels × 2`` bytes a
-second, so the device is paced like a sound card, and keeps the first ``keep`` bytes. A process
+second, so the device is paced like a sound card (never faster, even after the reading thread
+was held up on a busy machine), and keeps the first ``keep`` bytes. A process
 started with :attr:`Capture.env` plays into it (``runcoach play --backend alsa``).
 """
 
@@ -60,6 +61,8 @@ class Capture:
         self.channels = channels
         self.bytes_per_second = rate * channels * 2 * speed
         self.keep = int(keep_seconds * rate * channels * 2)
+        #: The most a late read takes at once (a quarter second of audio).
+        self.max_burst = int(self.bytes_per_second / 4)
         self.asoundrc = asoundrc
         self.stall_after = stall_after
         self.reopen = reopen
@@ -126,6 +129,12 @@ class Capture:
                     if start is not None:
                         allowed = int((time.monotonic() - start) * self.bytes_per_second)
                         allowed -= self.total - base
+                        if allowed > self.max_burst:
+                            # This thread was kept from running (a busy machine): go on at
+                            # the card's pace from here rather than catch up in one burst,
+                            # which would drain the player's queue faster than real time.
+                            start += (allowed - self.max_burst) / self.bytes_per_second
+                            allowed = self.max_burst
                         if allowed <= 0:
                             time.sleep(0.002)
                             continue

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from runcoach.errors import PlaybackError
 from runcoach.live.controller import Controller
+from runcoach.live.status import summary_lines
 from runcoach.mix.blocks import blocks
 from runcoach.mix.levels import MixOptions
 from runcoach.mix.pcm import to_pcm16
@@ -100,6 +101,8 @@ def main() -> int:
             "segments_done": summary.segments_done,
             "segment_count": summary.segment_count,
             "skipped": summary.skipped,
+            "resume": summary.resume,
+            "lines": summary_lines(summary),
         },
     }
     (out / "result.json").write_text(json.dumps(result))

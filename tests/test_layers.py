@@ -299,3 +299,40 @@ def test_python_has_soundfile_mp3_support():
     # The music decoder relies on libsndfile >= 1.1 (MP3) from the soundfile wheel.
     assert "MP3" in soundfile.available_formats(), sys.version
     assert shutil.which(sys.executable)
+
+
+SHORT = parse_plan("""
+name: Start check
+spm: 170
+breath: "4:6"
+segments:
+  - {name: Walk, duration: 8s, spm: 115, breath: off}
+  - {name: Run, duration: 12s}
+  - {name: Ease, duration: 10s, spm: ["-5", "-20"]}
+""")
+
+
+@needs_voice
+def test_layered_blocks_from_any_frame_are_the_whole_stream_from_there(tmp_path):
+    """Property: started at frame N, any block size, voice and music: the same samples."""
+    rate = 8000
+    music = tmp_path / "loop.wav"
+    sine_file(music, rate=11025, seconds=2.3, channels=1, freq=330)  # loops 13 times
+    session = resolve(SHORT, rate=rate)
+    options = MixOptions()
+    layers = Layers(voice=Voice(rate), music=music, announce_every=None)
+    whole = np.concatenate(list(layered_blocks(session, options, layers, block_frames=4096)))
+    assert whole.shape == (session.total_frames, 1)
+    spoken = [(a.frame, len(clip)) for a, clip in announcements(session, layers.voice)]
+    assert len(spoken) >= 4
+    first, length = spoken[1]
+    inside_phrase = first + length // 3  # a phrase heard from its middle
+    loop = round(2.3 * rate)
+    starts = [0, 1, inside_phrase, 3 * loop + 17, session.total_frames - 5, session.total_frames]
+    for n, size in itertools.product(starts, (1000, 7777)):
+        part = list(layered_blocks(session, options, layers, block_frames=size, start_frame=n))
+        assert all(len(b) == size for b in part[:-1])
+        got = np.concatenate(part) if part else np.zeros((0, 1), np.float32)
+        assert np.array_equal(got, whole[n:]), (n, size)
+    # The phrase heard from its middle is there: the voice layer is not silent at its start.
+    assert np.any(whole[inside_phrase : inside_phrase + 400] != 0)

@@ -372,7 +372,7 @@ def test_status_breath_phase_and_next(small):
     status = _status(small)
     steps = [f for f in _steps(small) if f <= 2.5 * RATE]
     k = len(steps) - 1  # the last step heard
-    pos = k % 10
+    pos = (k - 1) % 10  # the breath cycle starts on the segment's second step (after its melody)
     assert (status.phase, status.phase_step) == (("in", pos + 1) if pos < 4 else ("out", pos - 3))
     assert status.segment == "Run" and status.segment_number == 1 and status.segment_count == 4
     assert status.segment_left == round(3.5 * RATE)

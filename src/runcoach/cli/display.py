@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
-from runcoach.plans.units import format_seconds, format_spm
+from runcoach.live.status import key_hint_lines, session_bar, spm_text, summary_lines
+from runcoach.plans.units import format_seconds
+
+__all__ = ["PANEL_WIDTH", "LiveDisplay", "PlainDisplay", "panel", "plain_line", "summary_lines"]
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -21,16 +24,6 @@ if TYPE_CHECKING:
 
 #: The widest the panel gets (it fits a 60-column terminal).
 PANEL_WIDTH = 60
-KEYS_HINT = "space pause  n next  p back  +/- spm  b breath  q quit"
-#: The second hint line: the key for symptoms (leaking, heaviness, pain) while running.
-SYMPTOMS_HINT = "w symptoms now: walk from the next step"
-
-
-def _spm(status: Status) -> str:
-    text = format_spm(round(status.spm))
-    if status.spm_target is not None:
-        text += f" → {format_spm(status.spm_target)}"
-    return f"{text} spm"
 
 
 def _breath(status: Status) -> str:
@@ -55,21 +48,6 @@ def plain_line(status: Status) -> str:
         f"{status.spm_plan.replace('→', ' → ')} spm  "
         f"breath {status.breath}"
     )
-
-
-def summary_lines(summary: Summary) -> list[str]:
-    """The closing lines: how it ended (and where to pick up after a stop), and the counts."""
-    counts = (
-        f"{format_seconds(summary.played_seconds)} played, {summary.steps} steps, "
-        f"{summary.segments_done} of {summary.segment_count} segments done"
-    )
-    if summary.skipped:
-        counts += f" ({summary.skipped} skipped)"
-    if summary.completed:
-        return [f"Done: {summary.plan_name}.", counts + "."]
-    at = format_seconds(summary.end_frame // summary.rate)
-    how = "Interrupted" if summary.interrupted else "Stopped"
-    return [f"{how} at {at} (go on from there with --start-at {at}).", counts + "."]
 
 
 class PlainDisplay:
@@ -115,7 +93,6 @@ def panel(status: Status, *, keys: bool, width: int = PANEL_WIDTH) -> Renderable
     from rich import box
     from rich.console import Group
     from rich.panel import Panel
-    from rich.progress_bar import ProgressBar
     from rich.table import Table
     from rich.text import Text
 
@@ -132,24 +109,19 @@ def panel(status: Status, *, keys: bool, width: int = PANEL_WIDTH) -> Renderable
     title.add_column(no_wrap=True, justify="right")
     title.add_row(name, left)
     grid.add_row(f"{status.segment_number}/{status.segment_count}", title)
-    bar = Table.grid(expand=True, padding=(0, 1))
-    bar.add_column(ratio=1)
-    bar.add_column(no_wrap=True, justify="right")
     played, total = status.position // status.rate, status.total_frames // status.rate
     clock = f"{format_seconds(played)} / {format_seconds(total)}"
-    bar.add_row(ProgressBar(total=max(1, status.total_frames), completed=status.position), clock)
+    done, to_go = session_bar(status, inner - 9 - len(clock) - 1)
+    bar = Text(done, style="bold cyan") + Text(to_go, style="dim") + Text(" " + clock)
     grid.add_row("session", bar)
-    grid.add_row("cadence", Text(_spm(status), style="bold"))
+    grid.add_row("cadence", Text(spm_text(status), style="bold"))
     grid.add_row("breath", Text(_breath(status), style="bold green" if status.phase else ""))
     grid.add_row("next", _next(status))
     if status.note:
         grid.add_row("", Text(status.note, style="italic"))
     body: RenderableType = grid
     if keys:
-        hints = [
-            Text(line, style="dim", no_wrap=True, overflow="ellipsis")
-            for line in (KEYS_HINT, SYMPTOMS_HINT)
-        ]
+        hints = [Text(line, style="dim", no_wrap=True) for line in key_hint_lines(inner)]
         body = Group(grid, *hints)
     return Panel(
         body,

@@ -16,9 +16,11 @@ from runcoach.plans.units import (
     MAX_DB,
     MAX_RATE,
     MAX_SPM,
+    MAX_VOLUME,
     MIN_DB,
     MIN_RATE,
     MIN_SPM,
+    MIN_VOLUME,
     check_spm,
     format_spm,
     parse_number,
@@ -75,7 +77,7 @@ SpmOpt = Annotated[
         "-s",
         parser=_spm,
         metavar="SPM",
-        help=f"Base cadence in steps per minute ({MIN_SPM}-{MAX_SPM}); replaces the "
+        help=f"Base cadence in steps per minute, {MIN_SPM} to {MAX_SPM}; replaces the "
         "plan's. Segments with relative or no cadence follow it.",
         show_default=False,
     ),
@@ -130,7 +132,7 @@ RateOpt = Annotated[
         "-r",
         parser=_rate,
         metavar="HZ",
-        help=f"Sample rate in Hz ({MIN_RATE}-{MAX_RATE}).",
+        help=f"Sample rate in Hz, {MIN_RATE} to {MAX_RATE}.",
     ),
 ]
 StereoOpt = Annotated[
@@ -140,9 +142,9 @@ VolumeOpt = Annotated[
     float,
     typer.Option(
         "--volume",
-        parser=bounded("--volume", 0, 1),
-        metavar="0-1",
-        help="Overall volume, 0 to 1 (1 peaks at -1 dBFS).",
+        parser=bounded("--volume", MIN_VOLUME, MAX_VOLUME),
+        metavar=f"{MIN_VOLUME:g}-{MAX_VOLUME:g}",
+        help=f"Overall volume, {MIN_VOLUME:g} to {MAX_VOLUME:g} ({MAX_VOLUME:g} peaks at -1 dBFS).",
     ),
 ]
 GuideOpt = Annotated[
@@ -158,7 +160,7 @@ CountdownOpt = Annotated[
         "--countdown",
         min=0,
         max=10,
-        help="Seconds of countdown pips before each segment change (0-10; 0 for none).",
+        help="Seconds of countdown pips before each segment change, 0 (none) to 10.",
     ),
 ]
 WeekOpt = Annotated[
@@ -243,9 +245,9 @@ BitrateOpt = Annotated[
     int | None,
     typer.Option(
         "--bitrate",
-        help="MP3 or M4A bit rate in kbps. MP3 without it: variable bit rate (LAME V4, about "
-        "a third of the size); with it, constant. M4A default 128.",
-        show_default=False,
+        help="MP3 or M4A bit rate in kbps, constant. Without it MP3 has a variable bit rate "
+        "(LAME V4, about a third of the size).",
+        show_default="MP3 variable, M4A 128",
     ),
 ]
 QualityOpt = Annotated[
@@ -254,8 +256,8 @@ QualityOpt = Annotated[
         "--quality",
         parser=bounded("--quality", 0, 10),
         metavar="0-10",
-        help="OGG Vorbis quality, 0-10 (default 5).",
-        show_default=False,
+        help="OGG Vorbis quality, 0 to 10.",
+        show_default="5",
     ),
 ]
 
@@ -265,8 +267,8 @@ VoiceOpt = Annotated[
     typer.Option(
         "--voice/--no-voice",
         help="Spoken announcements: each segment, halfway, one minute left, the end (the "
-        "voice comes with runcoach). Default: on for MP3, M4A and OGG, off for WAV and FLAC.",
-        show_default=False,
+        "voice comes with runcoach).",
+        show_default="on for MP3, M4A and OGG, off for WAV and FLAC",
     ),
 ]
 
@@ -310,7 +312,7 @@ def _db(option: str, what: str) -> Any:
         option,
         parser=bounded(option, MIN_DB, MAX_DB, " dB"),
         metavar="DB",
-        help=f"{what} ({_DB_RANGE}; 0 is the default level).",
+        help=f"{what}, {_DB_RANGE}.",
     )
 
 
@@ -381,5 +383,20 @@ FitCadenceOpt = Annotated[
         "--fit-cadence",
         help="Unit of FIT cadence targets: strides (per minute, FIT's own: steps / 2) or steps "
         "(for devices that read steps per minute).",
+    ),
+]
+
+
+# Added for play (issue 14); render may share them too.
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
+StartAtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--start-at",
+        help="Begin at a segment (the first whose name matches), a time (12:30: the first "
+        "step from then on), or a place in the plan: SEGMENT+TIME, a segment's number (as "
+        'play shows it, from 1) or name and the time into it ("3+0:04", "Run+1:30"), as '
+        "play's stop line gives it.",
+        show_default=False,
     ),
 ]

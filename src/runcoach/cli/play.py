@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runcoach.cli.base import Interrupted, app
+from runcoach.cli.base import Interrupted, app, say
 from runcoach.cli.coaching import (
     Coached,
     check_in_after_play,
@@ -27,19 +27,30 @@ from runcoach.cli.coaching import (
     todays_session,
 )
 from runcoach.cli.options import (
+    AnnounceOpt,
     BreathOpt,
+    ClickDbOpt,
     CountdownOpt,
+    CueDbOpt,
     DurationOpt,
     GuideOpt,
+    MusicDbOpt,
+    MusicOpt,
     PlanOpt,
+    QuietOpt,
     RateOpt,
     SessionOpt,
     SoundOpt,
     SpmOpt,
+    StartAtOpt,
     StereoOpt,
+    VoiceDbOpt,
+    VoiceLangOpt,
+    VoiceOpt,
     VolumeOpt,
     WeekOpt,
     load_plan_option,
+    make_layers,
     make_session,
 )
 from runcoach.errors import RunCoachError
@@ -47,7 +58,9 @@ from runcoach.errors import RunCoachError
 if TYPE_CHECKING:
     from runcoach.live.controller import Controller
     from runcoach.live.edits import Command
-    from runcoach.live.status import Summary
+    from runcoach.live.status import Status, Summary
+    from runcoach.mix.layers import Layers
+    from runcoach.mix.levels import MixOptions
     from runcoach.timeline import Session
 
 #: Keys and the escape sequences of arrow keys, to the controls they press.
@@ -166,15 +179,7 @@ def play(
     duration: DurationOpt = None,
     breath: BreathOpt = None,
     sound: SoundOpt = None,
-    start_at: Annotated[
-        str | None,
-        typer.Option(
-            "--start-at",
-            help="Begin at a segment (the first whose name matches) or a time "
-            "(12:30: the first step from then on).",
-            show_default=False,
-        ),
-    ] = None,
+    start_at: StartAtOpt = None,
     backend: Annotated[
         str,
         typer.Option(
@@ -187,8 +192,8 @@ def play(
         str | None,
         typer.Option(
             "--device",
-            help="Output device: an id or name from --list-devices (default: the system's).",
-            show_default=False,
+            help="Output device: an id or name from --list-devices.",
+            show_default="the system's",
         ),
     ] = None,
     list_devices: Annotated[
@@ -199,6 +204,15 @@ def play(
     volume: VolumeOpt = 1.0,
     guide: GuideOpt = False,
     countdown: CountdownOpt = 3,
+    voice: VoiceOpt = None,
+    voice_lang: VoiceLangOpt = "en",
+    announce_every: AnnounceOpt = None,
+    music: MusicOpt = None,
+    click_db: ClickDbOpt = 0.0,
+    cue_db: CueDbOpt = 0.0,
+    voice_db: VoiceDbOpt = 0.0,
+    music_db: MusicDbOpt = 0.0,
+    quiet: QuietOpt = False,
     today: Annotated[
         bool,
         typer.Option(
@@ -213,6 +227,11 @@ def play(
     Keys: space pause · n/→ next segment · p/← back · +/- cadence · b breath · w symptoms now
     (walk from the next step) · q quit.
 
+    Without a key pressed, the device gets exactly what `runcoach render -f wav` writes with
+    the same options, voice and music included (--voice is off by default, as for a WAV
+    file). After a key, the voice announces the changed session's segments and the music
+    runs on where it was. A stop prints where to go on from: --start-at SEGMENT+TIME.
+
     With --today (or --plan PROGRAM --week W --session S naming the session `runcoach today`
     offers) the session is logged in the journal when it ends: on a terminal the check-in
     questions follow at once; elsewhere it prints the `runcoach log` line that logs it.
@@ -224,6 +243,10 @@ def play(
       runcoach play --spm 170 --plan intervals
 
       runcoach play --plan my-plan.yaml --start-at "Run"
+
+      runcoach play --plan intervals --start-at 3+0:04
+
+      runcoach play --plan intervals --voice --music examples/music-loop.ogg
 
       runcoach play --spm 175 --duration 20m --breath 4:6
 
@@ -248,50 +271,82 @@ def play(
     the_plan = load_plan_option(plan, duration, spm, week=week, session=session_number)
     session = make_session(the_plan, spm, breath, sound, sample_rate, countdown)
     start = start_frame_for(session, start_at)
+    from runcoach.mix.levels import MixOptions
+
+    layers = make_layers(
+        voice=voice,
+        lang=voice_lang,
+        announce_every=announce_every,
+        music=music,
+        voice_db=voice_db,
+        music_db=music_db,
+        rate=session.rate,
+        fmt="wav",  # the voice is off unless asked for, as for `render -f wav`
+        warn=say,
+    )
+    options = MixOptions(
+        stereo=stereo, volume=volume, guide=guide, click_db=click_db, cue_db=cue_db
+    )
     if not today:
         coached = journal_session(plan, week, session_number)
     _play(
         session,
         start,
+        options,
+        layers,
         backend=backend,
         device=device,
-        stereo=stereo,
-        volume=volume,
-        guide=guide,
         coached=coached,
+        quiet=quiet,
     )
 
 
-def _header(session: Session, start: int, stereo: bool, host: str) -> str:
-    from runcoach.plans.units import format_seconds, format_spm
+def _header(session: Session, start: int, stereo: bool, host: str, layers: Layers) -> str:
+    from runcoach.plans.units import format_seconds, format_spm, plural
 
     at = f" from {format_seconds(start // session.rate)}" if start else ""
-    count = session.segment_count
     return (
         f"Playing {session.plan.name}{at}: {format_seconds(session.total_seconds)}, "
-        f"{count} segment{'s' if count != 1 else ''}, base {format_spm(session.base_spm)} spm, "
+        f"{plural(session.segment_count, 'segment')}, base {format_spm(session.base_spm)} spm, "
         f"breath {session.breath}, {session.rate / 1000:g} kHz "
         f"{'stereo' if stereo else 'mono'}, {host}"
+        + (", with voice" if layers.voice is not None else "")
+        + (", with music" if layers.music is not None else "")
     )
+
+
+class _Silent:
+    """The display of ``--quiet``: nothing at all (errors still go to stderr)."""
+
+    def start(self, header: str) -> None:
+        """Nothing."""
+
+    def update(self, status: Status) -> None:
+        """Nothing."""
+
+    def finish(self, summary: Summary) -> None:
+        """Nothing."""
+
+    def close(self) -> None:
+        """Nothing."""
 
 
 def _play(
     session: Session,
     start: int,
+    options: MixOptions,
+    layers: Layers,
     *,
     backend: str,
     device: str | None,
-    stereo: bool,
-    volume: float,
-    guide: bool,
     coached: Coached | None = None,
+    quiet: bool = False,
 ) -> None:
     from runcoach.cli.display import LiveDisplay, PlainDisplay
     from runcoach.live.controller import Controller
-    from runcoach.mix.levels import BLOCK_FRAMES, MixOptions
+    from runcoach.mix.levels import BLOCK_FRAMES
     from runcoach.sinks.playback import open_stream
 
-    options = MixOptions(stereo=stereo, volume=volume, guide=guide)
     stream = open_stream(
         backend=backend,
         device=device,
@@ -300,9 +355,13 @@ def _play(
         start_frame=start,
     )
     keys = sys.stdin.isatty()
-    display: LiveDisplay | PlainDisplay = (
-        LiveDisplay(keys=keys) if sys.stdout.isatty() else PlainDisplay(sys.stdout)
-    )
+    display: LiveDisplay | PlainDisplay | _Silent
+    if quiet:
+        display = _Silent()
+    elif sys.stdout.isatty():
+        display = LiveDisplay(keys=keys)
+    else:
+        display = PlainDisplay(sys.stdout)
     controller = Controller(
         session,
         options,
@@ -310,10 +369,11 @@ def _play(
         start_frame=start,
         block_frames=BLOCK_FRAMES if backend == "simpleaudio" else None,
         display=display,
+        layers=layers,
     )
     try:
         with _keys(controller.command) if keys else contextlib.nullcontext():
-            display.start(_header(session, start, stereo, backend))
+            display.start(_header(session, start, options.stereo, backend, layers))
             summary = controller.run()
     except (KeyboardInterrupt, Interrupted):
         cut = controller.summary(completed=False, interrupted=True)

@@ -1,10 +1,13 @@
 """The live controller behind ``runcoach play``: the producer loop that feeds the device, and
 the controls a key reader (or a test) calls while it plays.
 
-Untouched, the stream is exactly ``blocks(session, options, start_frame=...)``: what the device
-receives is what ``runcoach render`` writes. Each control becomes a change of the live timeline
-(:mod:`runcoach.live.edits`): the queue is cut at the change's frame and continues with the new
-session's blocks from there. A pause plays silence without moving the timeline.
+Untouched, the stream is exactly ``layered_blocks(session, options, layers, start_frame=...)``:
+what the device receives is what ``runcoach render`` writes, voice and music included. Each
+control becomes a change of the live timeline (:mod:`runcoach.live.edits`): the queue is cut at
+the change's frame and continues with the new session's layered blocks from there (the voice
+announces the new timeline's segments; the music runs on in session time, never from its start
+again: see :class:`~runcoach.mix.layers.LayerMix`). A pause plays silence without moving the
+timeline, and the music waits with it.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from runcoach.breath import phase_at
 from runcoach.live.edits import COMMANDS, Command, LiveTimeline
-from runcoach.live.status import Cursor, Display, NotedSymptom, Status, Summary, breath_phase
-from runcoach.mix.blocks import blocks
+from runcoach.live.status import Cursor, Display, NotedSymptom, Status, Summary
+from runcoach.mix.layers import LayerMix, Layers
+from runcoach.plans.units import format_seconds, format_spm
 from runcoach.timeline import Session
 
 if TYPE_CHECKING:
@@ -37,9 +42,10 @@ class Controller:
     (:meth:`toggle_pause`, :meth:`next`, :meth:`back`, :meth:`faster`, :meth:`slower`,
     :meth:`cycle_breath`, :meth:`walk`, :meth:`quit`, or :meth:`command`) may be called from any
     thread, such as a key reader or a test. Every change is kept in :attr:`history` as
-    ``(frame, session)``: the stream is ``blocks(session)`` of each entry from its frame to the
-    next one's. Each ``walk`` ("symptoms now") is kept in :attr:`symptoms`, whether or not it
-    changed the timeline, for the caller to note in the journal.
+    ``(frame, session)``: the stream is the layered blocks of each entry's session from its frame
+    to the next one's (without layers, exactly ``blocks(session)``). Each ``walk`` ("symptoms
+    now") is kept in :attr:`symptoms`, whether or not it changed the timeline, for the caller to
+    note in the journal.
     """
 
     def __init__(
@@ -53,9 +59,12 @@ class Controller:
         display: Display | None = None,
         refresh_seconds: float = 0.2,
         poll_seconds: float = 0.05,
+        layers: Layers | None = None,
     ) -> None:
         self.timeline = LiveTimeline(session)
         self.options = options
+        self.layers = layers or Layers()
+        self._mix: LayerMix | None = None
         self.stream = stream
         self.start_frame = start_frame
         self.block_frames = block_frames or max(256, session.rate // 10)
@@ -140,9 +149,10 @@ class Controller:
         """
         stream = self.stream
         session = self.timeline.session
+        self._mix = LayerMix(session, self.options, self.layers)
         stream.start()
-        source: Iterator[np.ndarray] = blocks(
-            session, self.options, block_frames=self.block_frames, start_frame=self.start_frame
+        source: Iterator[np.ndarray] = self._mix.blocks(
+            session, block_frames=self.block_frames, start_frame=self.start_frame
         )
         exhausted = False
         completed = False
@@ -227,8 +237,9 @@ class Controller:
             self._skipped += 1
         self._set_note(change.note)
         self._cursor = Cursor(self.timeline, stream.position())
-        return blocks(
-            change.session, self.options, block_frames=self.block_frames, start_frame=change.frame
+        assert self._mix is not None
+        return self._mix.blocks(
+            change.session, block_frames=self.block_frames, start_frame=change.frame, cut=True
         )
 
     def _set_note(self, text: str) -> None:
@@ -250,7 +261,7 @@ class Controller:
         unit_end, following, following_end = cursor.units()
         last = cur.first_step_at_or_after(position + 1) - 1
         pattern = cur.breath
-        phase, phase_step, phase_steps = breath_phase(pattern, last)
+        phase, phase_step, phase_steps = phase_at(pattern, last)
         next_seconds = 0.0
         next_spm = ""
         if following is not None:
@@ -285,35 +296,60 @@ class Controller:
         )
 
     def summary(self, *, completed: bool, interrupted: bool = False) -> Summary:
-        """Time played, steps heard and segments done, from the live timeline."""
+        """Time played, steps heard and the plan's segments done, from the live timeline, and
+        where to go on from (``--start-at`` and the options a change made differ)."""
         session = self.timeline.session
         end = min(self.position_at_end, session.total_frames)
         begin = self.start_frame
         steps = 0
-        done = 0
-        units = 0
-        unit_end = -1
+        done: set[int] = set()
+        unit: tuple[int, int] | None = None  # the unit so far: (plan segment, end frame)
         for seg in session.segments():
-            if not self.timeline.continues(seg.index):
-                if begin < unit_end <= end:
-                    done += 1
-                units += 1
-            unit_end = seg.end_frame
+            if unit is None or not self.timeline.continues(seg.index):
+                if unit is not None and begin < unit[1] <= end:
+                    done.add(unit[0])
+                unit = (self.timeline.origin(seg.index), seg.end_frame)
+            else:
+                unit = (unit[0], seg.end_frame)
             lo, hi = max(begin, seg.start_frame), min(end, seg.end_frame)
             if lo < hi:
                 steps += seg.first_step_at_or_after(hi) - seg.first_step_at_or_after(lo)
-        if begin < unit_end <= end:
-            done += 1
+        if unit is not None and begin < unit[1] <= end:
+            done.add(unit[0])
+        finished = completed and not self._ended_early
         return Summary(
             plan_name=session.plan.name,
-            completed=completed and not self._ended_early,
+            completed=finished,
             interrupted=interrupted,
             start_frame=begin,
             end_frame=end,
             rate=session.rate,
             steps=steps,
-            segments_done=done,
-            segment_count=units,
+            segments_done=len(done),
+            segment_count=self.timeline.original.segment_count,
             skipped=self._skipped,
             changes=len(self.history) - 1,
+            resume=None if finished else self.resume_hint(end),
         )
+
+    def resume_hint(self, frame: int) -> str | None:
+        """What goes on from ``frame`` of the live session: ``3+0:04`` (the plan's third
+        segment, 4 s in, as ``--start-at`` takes it), with ``--spm``/``--breath`` when a live
+        change made them differ; None at the end."""
+        timeline = self.timeline
+        unit_start = unit_index = 0
+        for seg in timeline.session.segments():
+            if not timeline.continues(seg.index):
+                unit_start, unit_index = seg.start_frame, seg.index
+            if seg.end_frame > frame:
+                break
+        else:
+            return None
+        seconds = (frame - unit_start) // timeline.session.rate
+        hint = f"{timeline.origin(unit_index) + 1}+{format_seconds(seconds)}"
+        original, now = timeline.original, timeline.session
+        if now.base_spm != original.base_spm:
+            hint += f" --spm {format_spm(now.base_spm)}"
+        if now.breath != original.breath:
+            hint += f" --breath {now.breath}"
+        return hint

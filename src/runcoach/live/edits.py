@@ -39,6 +39,7 @@ from runcoach.plans.units import (
     format_seconds,
     format_spm,
     parse_duration,
+    plural,
 )
 from runcoach.timeline import Session, TimedSegment, resolve, segment_spm
 
@@ -389,7 +390,10 @@ def _next_breath(current: Breath) -> Breath:
 
 def start_frame_for(session: Session, start_at: str | None) -> int:
     """The frame ``--start-at`` names: a segment's start (the first whose name matches,
-    ignoring case), or for a time (``12:30``, ``90s``) the first step at or after it.
+    ignoring case); for a time (``12:30``, ``90s``) the first step at or after it; for a
+    position in the plan, ``SEGMENT+TIME`` (``3+0:04``: 4 s into the plan's third segment, as
+    play's stop line gives it; ``Run+1:30``: 1:30 into the first segment named Run), the first
+    step at or after that.
 
     Raises ``OptionError`` naming the value.
     """
@@ -403,12 +407,15 @@ def start_frame_for(session: Session, start_at: str | None) -> int:
             return seg.start_frame
         if len(names) < 8 and seg.name not in names:
             names.append(seg.name)
+    if "+" in text:
+        return _first_step_from(session, _plan_position(session, text))
     try:
         seconds = parse_duration(text)
     except PlanError:
         raise OptionError(
-            f"--start-at: no segment named {start_at!r}, and it is not a time such as 12:30; "
-            f"the segments are {', '.join(names)}"
+            f"--start-at: no segment named {start_at!r}, and it is not a time such as 12:30 "
+            f"or a segment and a time into it such as 2+0:30; the segments are "
+            f"{', '.join(names)}"
         ) from None
     frame = round(seconds * session.rate)
     if frame >= session.total_frames:
@@ -416,6 +423,44 @@ def start_frame_for(session: Session, start_at: str | None) -> int:
             f"--start-at: {start_at} is past the end; the session lasts "
             f"{format_seconds(session.total_seconds)}"
         )
+    return _first_step_from(session, frame)
+
+
+def _plan_position(session: Session, text: str) -> int:
+    """The frame of ``SEGMENT+TIME``: a segment by number (from 1) or name, and a time into it."""
+    head, _, tail = text.rpartition("+")
+    where = head.strip()
+    count = session.segment_count
+    if where.isdigit():
+        number = int(where)
+        seg = next((s for s in session.segments() if s.index == number - 1), None)
+        if seg is None:
+            raise OptionError(
+                f"--start-at: {text}: there is no segment {where}; the plan has "
+                f"{plural(count, 'segment')} (1 to {count})"
+            )
+    else:
+        seg = next((s for s in session.segments() if s.name.casefold() == where.casefold()), None)
+        if seg is None:
+            raise OptionError(f"--start-at: {text}: no segment named {where!r}")
+    into = tail.strip()
+    try:
+        # A time into the segment may be nothing at all: "3+0:00" is its start.
+        seconds = Fraction(0) if into.strip("0:.ms") == "" else parse_duration(into)
+    except PlanError:
+        raise OptionError(
+            f"--start-at: {text}: {into!r} is not a time into the segment (e.g. 0:30)"
+        ) from None
+    if seconds >= seg.duration_seconds:
+        raise OptionError(
+            f"--start-at: {text}: segment {seg.index + 1} ({seg.name}) lasts "
+            f"{format_seconds(seg.duration_seconds)}; give a time within it"
+        )
+    return seg.start_frame + round(seconds * session.rate)
+
+
+def _first_step_from(session: Session, frame: int) -> int:
+    """The frame of the first step at or after ``frame``."""
     for seg in session.segments():
         if seg.end_frame > frame:
             k = seg.first_step_at_or_after(frame)

@@ -1,5 +1,7 @@
 """What the display shows while a session plays (:class:`Status`), how a play ended
-(:class:`Summary`), and the symptoms noted while it played (:class:`NotedSymptom`)."""
+(:class:`Summary`), and the symptoms noted while it played (:class:`NotedSymptom`); and the
+texts the display is made of, as plain strings that read the same without colour (the cadence,
+the session bar, the key hints wrapped to the width, the closing lines)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from runcoach.plans.model import Breath
+from runcoach.plans.units import format_seconds, format_spm, plural
 from runcoach.timeline import TimedSegment
 
 if TYPE_CHECKING:
@@ -70,6 +73,9 @@ class Summary:
     segment_count: int
     skipped: int
     changes: int
+    #: Where to go on from, as ``--start-at`` takes it (``3+0:04``, perhaps with ``--spm``
+    #: and ``--breath``); None when the session was played to its end.
+    resume: str | None = None
 
     @property
     def played_seconds(self) -> float:
@@ -143,12 +149,72 @@ class Display(Protocol):
         """Show ``status`` (called several times a second)."""
 
 
-def breath_phase(pattern: Breath, last_step: int) -> tuple[Literal["in", "out"] | None, int, int]:
-    """Where step ``last_step`` of a segment falls in its breath: (phase, step of the phase,
-    steps in the phase); ``(None, 0, 0)`` with no pattern or before the first step."""
-    if not pattern.cycle or last_step < 0:
-        return None, 0, 0
-    pos = last_step % pattern.cycle
-    if pos < pattern.inhale:
-        return "in", pos + 1, pattern.inhale
-    return "out", pos - pattern.inhale + 1, pattern.exhale
+#: The keys, each as (long, short) text: the short one where the long one does not fit.
+KEY_HINTS = (
+    ("space pause", "space pause"),
+    ("n next", "n next"),
+    ("p back", "p back"),
+    ("+/- spm", "+/- spm"),
+    ("b breath", "b breath"),
+    ("q quit", "q quit"),
+    ("w symptoms now: walk from the next step", "w symptoms: walk"),
+)
+#: The session bar's characters: done and to go (distinct without colour).
+BAR_DONE = "━"
+BAR_TO_GO = "─"
+
+
+def key_hint_lines(width: int) -> list[str]:
+    """The key hints in lines of at most ``width`` characters (at least 20), every key named:
+    the keys two spaces apart, the symptoms key on a line of its own."""
+    width = max(20, width)
+    lines: list[str] = []
+    line = ""
+    for long, short in KEY_HINTS[:-1]:
+        text = long if len(long) <= width else short
+        if line and len(line) + 2 + len(text) > width:
+            lines.append(line)
+            line = ""
+        line = f"{line}  {text}" if line else text
+    lines.append(line)
+    long, short = KEY_HINTS[-1]
+    lines.append(long if len(long) <= width else short)
+    return lines
+
+
+def spm_text(status: Status) -> str:
+    """The cadence now: ``170 spm``, or on a ramp ``160 → 150 spm`` (one cadence once it has
+    reached the end of the ramp)."""
+    text = format_spm(round(status.spm))
+    if status.spm_target is not None:
+        target = format_spm(status.spm_target)
+        if target != text and format_spm(round(status.spm_target)) != text:
+            text += f" → {target}"
+    return f"{text} spm"
+
+
+def session_bar(status: Status, width: int) -> tuple[str, str]:
+    """The session bar, ``width`` characters: the part done and the part to go, in
+    :data:`BAR_DONE` and :data:`BAR_TO_GO` (no colour needed to read it)."""
+    width = max(1, width)
+    total = max(1, status.total_frames)
+    done = min(width, max(0, status.position) * width // total)
+    return BAR_DONE * done, BAR_TO_GO * (width - done)
+
+
+def summary_lines(summary: Summary) -> list[str]:
+    """The closing lines: how it ended (and where to pick up after a stop, as a position in
+    the plan that ``--start-at`` takes), and the counts."""
+    counts = (
+        f"{format_seconds(summary.played_seconds)} played, {plural(summary.steps, 'step')}, "
+        f"{summary.segments_done} of {plural(summary.segment_count, 'segment')} done"
+    )
+    if summary.skipped:
+        counts += f" ({summary.skipped} skipped)"
+    if summary.completed:
+        return [f"Done: {summary.plan_name}.", counts + "."]
+    at = format_seconds(summary.end_frame // summary.rate)
+    how = "Interrupted" if summary.interrupted else "Stopped"
+    if summary.resume is None:
+        return [f"{how} at {at}.", counts + "."]
+    return [f"{how} at {at} (go on from there with --start-at {summary.resume}).", counts + "."]

@@ -26,6 +26,8 @@ LONG_SEGMENT = 240
 _CUE_MARGIN = 0.05
 #: How far after its moment a phrase may still be said whole (seconds).
 _WINDOW_SECONDS = 8
+#: Silence kept between two phrases (seconds).
+PHRASE_GAP_SECONDS = 0.2
 
 
 def segment_phrase(seg: TimedSegment, lang: str | Language = "en") -> str:
@@ -123,19 +125,33 @@ def _pieces(
 
 
 def announcements(
-    session: Session, voice: Voice, *, every_seconds: int | None = None
+    session: Session,
+    voice: Voice,
+    *,
+    every_seconds: int | None = None,
+    since: int = 0,
+    busy_until: int = 0,
 ) -> Iterator[tuple[Announcement, np.ndarray]]:
     """Yield what is spoken when, with its audio, in frame order; phrases never overlap each
-    other and wait for gaps between cues."""
+    other and wait for gaps between cues.
+
+    ``since`` and ``busy_until`` (live play, after a change at frame ``since`` while a phrase
+    is said until ``busy_until``): only what is wanted from ``since`` on, and nothing before
+    ``busy_until``.
+    """
     sr = session.rate
     spans = _Spans(session, int(_CUE_MARGIN * sr))
-    busy_until = 0
+    gap = int(PHRASE_GAP_SECONDS * sr)
     for seg in session.segments():
+        if seg.end_frame <= since:
+            continue
         near = spans.within(seg)
         for target, text in _wanted(seg, session, voice, every_seconds):
+            if target < since:
+                continue
             for frame, said in _pieces(text, (target, max(target, busy_until)), seg, near, voice):
                 clip = voice.say(said)
                 if frame + len(clip) > session.total_frames:
                     continue
-                busy_until = frame + len(clip) + int(0.2 * sr)
+                busy_until = frame + len(clip) + gap
                 yield Announcement(frame, said), clip

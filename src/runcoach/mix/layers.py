@@ -9,12 +9,13 @@ so the output does not depend on the block size, and the same inputs give the sa
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from runcoach.mix.announce import announcements
+from runcoach.mix.announce import PHRASE_GAP_SECONDS, Announcement, announcements
 from runcoach.mix.blocks import blocks
 from runcoach.mix.levels import BLOCK_FRAMES, PEAK_LIMIT, MixOptions, check_db
 from runcoach.mix.spans import cue_spans
@@ -32,6 +33,9 @@ _SHARES = {
 #: Music level while a cue or an announcement sounds, and the ramp to it (seconds).
 DUCK = 0.25
 DUCK_RAMP = 0.06
+#: How far back (seconds) the music can be read again without decoding it anew: a live cut
+#: lands within the audio queued for the device, well under this.
+KEEP_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -69,52 +73,153 @@ class Layers:
 
 
 def layered_blocks(
-    session: Session, options: MixOptions, layers: Layers, *, block_frames: int = BLOCK_FRAMES
+    session: Session,
+    options: MixOptions,
+    layers: Layers,
+    *,
+    block_frames: int = BLOCK_FRAMES,
+    start_frame: int = 0,
 ) -> Iterator[np.ndarray]:
-    """The session's blocks with voice and music over them (just the mix without layers)."""
+    """The session's blocks with voice and music over them (just the mix without layers).
+
+    ``start_frame`` begins part-way: the blocks, put together, are exactly those of the whole
+    session from that frame on (a phrase said from before it is heard from its middle, the
+    music is where it would be then). Raises ``ValueError`` for a bad block size or start.
+    """
     if not layers.active:
-        yield from blocks(session, options, block_frames=block_frames)
+        yield from blocks(session, options, block_frames=block_frames, start_frame=start_frame)
         return
-    base_share, voice_share, music_share = layers.shares()
-    volume = options.volume
-    mix = blocks(session, replace(options, volume=volume * base_share), block_frames=block_frames)
-    ramp = max(1, int(DUCK_RAMP * session.rate))
-    music = _Music.of(session, options, layers, PEAK_LIMIT * music_share * volume, ramp)
-    voice = _Voice(session, layers, np.float32(PEAK_LIMIT * voice_share * volume), ramp)
-    b0 = 0
-    for out in mix:
-        b1 = b0 + len(out)
-        for first, end in voice.add(out, b0, b1):
+    yield from LayerMix(session, options, layers).blocks(
+        session, block_frames=block_frames, start_frame=start_frame
+    )
+
+
+class LayerMix:
+    """The layers of one play, over its session's blocks and, live, over the blocks of each
+    session a change makes (:meth:`blocks` with ``cut=True``).
+
+    The music's level is measured once, on the session play began with, and the music runs on
+    in session time: frame ``f`` of any of these sessions hears the music's frame ``f`` (looped),
+    so at a cut it goes on where it was, as if nothing had happened (it never starts again
+    from its beginning). A phrase being said at a cut is said to its end; the new session's
+    announcements from the cut on follow it.
+    """
+
+    def __init__(self, session: Session, options: MixOptions, layers: Layers) -> None:
+        self.options = options
+        self.layers = layers
+        base_share, voice_share, music_share = layers.shares()
+        volume = options.volume
+        self._base = replace(options, volume=volume * base_share)
+        self._ramp = max(1, int(DUCK_RAMP * session.rate))
+        self._voice_gain = np.float32(PEAK_LIMIT * voice_share * volume)
+        self._track, self._music_gain = _music_of(
+            session, options, layers, PEAK_LIMIT * music_share * volume
+        )
+        # The latest phrases taken by a stream (phrases never overlap: a few are plenty).
+        self._said: deque[tuple[int, np.ndarray]] = deque(maxlen=16)
+
+    def blocks(
+        self,
+        session: Session,
+        *,
+        block_frames: int = BLOCK_FRAMES,
+        start_frame: int = 0,
+        cut: bool = False,
+    ) -> Iterator[np.ndarray]:
+        """``session``'s blocks from ``start_frame`` with the layers over them.
+
+        ``cut``: ``session`` replaces the one played so far from ``start_frame`` on (a live
+        change): the phrase being said there goes on, and of ``session``'s announcements only
+        those from ``start_frame`` on are said. Without it, exactly
+        :func:`layered_blocks` of ``session`` from ``start_frame``.
+        """
+        if not self.layers.active:
+            yield from blocks(
+                session, self.options, block_frames=block_frames, start_frame=start_frame
+            )
+            return
+        mix = blocks(session, self._base, block_frames=block_frames, start_frame=start_frame)
+        levels = (self._voice_gain, self._ramp)
+        since = start_frame if cut else None
+        voice = _Voice(session, self.layers, levels, self._said, since=since)
+        music = None
+        if self._track is not None:
+            music = _Music(self._track, self._music_gain, session, self._ramp)
+        b0 = start_frame
+        for out in mix:
+            b1 = b0 + len(out)
+            for first, end in voice.add(out, b0, b1):
+                if music is not None:
+                    music.duck(first, end)
             if music is not None:
-                music.duck(first, end)
-        if music is not None:
-            music.add(out, b0, b1)
-        np.clip(out, -PEAK_LIMIT, PEAK_LIMIT, out=out)
-        yield out
-        b0 = b1
+                music.add(out, b0, b1)
+            np.clip(out, -PEAK_LIMIT, PEAK_LIMIT, out=out)
+            yield out
+            b0 = b1
+
+
+def _music_of(
+    session: Session, options: MixOptions, layers: Layers, share: float
+) -> tuple[_music.Track | None, np.float32]:
+    """The music at ``share`` of the ceiling, and its gain (None without music, or silent)."""
+    if layers.music is None:
+        return None, np.float32(0)
+    rate, channels = session.rate, options.channels
+    top = _music.peak(layers.music, frames=session.total_frames, rate=rate, channels=channels)
+    if top <= 0:
+        return None, np.float32(0)
+    track = _music.Track(
+        layers.music, rate=rate, channels=channels, keep_frames=KEEP_SECONDS * rate
+    )
+    return track, np.float32(share / top)
 
 
 class _Voice:
-    """The announcements, laid over the blocks as they pass."""
+    """The announcements, laid over the blocks as they pass.
 
-    def __init__(self, session: Session, layers: Layers, gain: np.float32, ramp: int) -> None:
-        self.spoken = (
-            announcements(session, layers.voice, every_seconds=layers.announce_every)
-            if layers.voice is not None
-            else iter(())
-        )
-        self.gain = gain
-        self.ramp = ramp
+    ``since`` (a live cut): only the announcements from that frame on, after the ``carry``
+    (the phrase being said at the cut, said to its end).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        layers: Layers,
+        levels: tuple[np.float32, int],
+        said: deque[tuple[int, np.ndarray]],
+        *,
+        since: int | None = None,
+    ) -> None:
+        self.gain, self.ramp = levels
+        carry = [(f, c) for f, c in said if since is not None and f < since < f + len(c)]
+        self.spoken: Iterator[tuple[Announcement, np.ndarray]] = iter(())
+        if layers.voice is not None:
+            busy = max((f + len(c) for f, c in carry), default=0)
+            if busy:
+                busy += int(PHRASE_GAP_SECONDS * session.rate)
+            self.spoken = announcements(
+                session,
+                layers.voice,
+                every_seconds=layers.announce_every,
+                since=since or 0,
+                busy_until=busy,
+            )
+        self.said = said
+        said.clear()
+        said.extend(carry)
+        self.active = carry
+        self.carried = [(first, first + len(clip)) for first, clip in carry]
         self.upcoming = next(self.spoken, None)
-        self.active: list[tuple[int, np.ndarray]] = []
 
     def add(self, out: np.ndarray, b0: int, b1: int) -> list[tuple[int, int]]:
         """Add the phrases that sound in ``[b0, b1)``; return the spans of those that start
         (the music ducks under them)."""
-        started = []
+        started, self.carried = self.carried, []
         while self.upcoming is not None and self.upcoming[0].frame < b1 + self.ramp:
             said, clip = self.upcoming
             self.active.append((said.frame, clip))
+            self.said.append((said.frame, clip))
             started.append((said.frame, said.frame + len(clip)))
             self.upcoming = next(self.spoken, None)
         keep = []
@@ -131,32 +236,13 @@ class _Voice:
 class _Music:
     """The runner's music, looped or trimmed to the session, lowered under cues and words."""
 
-    def __init__(
-        self, stream: Iterator[np.ndarray], gain: np.float32, session: Session, ramp: int
-    ) -> None:
-        self.stream = stream
+    def __init__(self, track: _music.Track, gain: np.float32, session: Session, ramp: int) -> None:
+        self.track = track
         self.gain = gain
         self.ramp = ramp
-        self.buffer = np.zeros((0, 1), dtype=np.float32)
         self.ducks = cue_spans(session)
         self.upcoming_duck = next(self.ducks, None)
         self.pending: list[tuple[int, int]] = []
-
-    @classmethod
-    def of(
-        cls, session: Session, options: MixOptions, layers: Layers, share: float, ramp: int
-    ) -> _Music | None:
-        """The music layer at ``share`` of the ceiling (None without music, or silent music)."""
-        if layers.music is None:
-            return None
-        where = {"rate": session.rate, "channels": options.channels}
-        top = _music.peak(layers.music, frames=session.total_frames, **where)
-        if top <= 0:
-            return None
-        stream = _music.looped(layers.music, frames=session.total_frames, **where)
-        music = cls(stream, np.float32(share / top), session, ramp)
-        music.buffer = np.zeros((0, options.channels), dtype=np.float32)
-        return music
 
     def duck(self, first: int, end: int) -> None:
         """Lower the music over ``[first, end)`` too (a phrase)."""
@@ -164,12 +250,7 @@ class _Music:
 
     def add(self, out: np.ndarray, b0: int, b1: int) -> None:
         """Add the music of ``[b0, b1)``, ducked where a cue or a phrase sounds."""
-        while len(self.buffer) < len(out):
-            more = next(self.stream, None)
-            if more is None:
-                break
-            self.buffer = np.concatenate([self.buffer, more])
-        part, self.buffer = self.buffer[: len(out)], self.buffer[len(out) :]
+        part = self.track.read(b0, b1 - b0)
         while self.upcoming_duck is not None and self.upcoming_duck[0] < b1 + self.ramp:
             self.pending.append(self.upcoming_duck)
             self.upcoming_duck = next(self.ducks, None)

@@ -111,3 +111,73 @@ def looped(
             yield block
         if produced == 0:
             raise OptionError(f"{os.fspath(path)}: the music file holds no audio")
+
+
+class Track:
+    """The music looped without end, read by absolute frame (frame ``f`` of a session plays
+    frame ``f`` mod the file's length), so a session started part-way, or cut and continued
+    live, hears exactly what a session played from its start hears there.
+
+    Reading on decodes on; reading back up to ``keep_frames`` comes from what was kept;
+    further back decodes again from the start of that pass of the loop. The samples are
+    those of :func:`looped`, frame for frame.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, rate: int, channels: int, keep_frames: int
+    ) -> None:
+        self.path = path
+        self.rate = rate
+        self.channels = channels
+        self.keep_frames = keep_frames
+        #: Frames in one pass of the file (known once a pass has been decoded to its end).
+        self.loop_frames: int | None = None
+        self._chunks: list[tuple[int, np.ndarray]] = []  # (absolute first frame, samples)
+        self._stream: Iterator[np.ndarray] | None = None
+        self._pass_start = 0
+        self._at = 0  # absolute frame of the next sample the decoder yields
+
+    def _restart(self, frame: int) -> None:
+        """Decode again from the start of the pass that holds ``frame``."""
+        loop = self.loop_frames
+        self._pass_start = frame - frame % loop if loop else 0
+        self._at = self._pass_start
+        self._chunks = []
+        self._stream = decode(self.path, rate=self.rate, channels=self.channels)
+
+    def _pull(self) -> None:
+        """Decode one more block (starting the next pass of the loop at the file's end)."""
+        assert self._stream is not None
+        block = next(self._stream, None)
+        if block is None:
+            length = self._at - self._pass_start
+            if length == 0:
+                raise OptionError(f"{os.fspath(self.path)}: the music file holds no audio")
+            self.loop_frames = length
+            self._pass_start = self._at
+            self._stream = decode(self.path, rate=self.rate, channels=self.channels)
+            return
+        self._chunks.append((self._at, block))
+        self._at += len(block)
+
+    def read(self, first: int, frames: int) -> np.ndarray:
+        """Frames ``[first, first + frames)`` of the looped music, float32 ``(frames,
+        channels)``."""
+        end = first + frames
+        kept_from = self._chunks[0][0] if self._chunks else self._at
+        if self._stream is None or first < kept_from:
+            self._restart(first)
+        while self._at < end:
+            self._pull()
+            # Keep what a read may still come back for; drop what lies further behind.
+            low = min(first, end - self.keep_frames)
+            while len(self._chunks) > 1 and self._chunks[0][0] + len(self._chunks[0][1]) <= low:
+                self._chunks.pop(0)
+        parts = [
+            block[max(0, first - at) : end - at]
+            for at, block in self._chunks
+            if at < end and at + len(block) > first
+        ]
+        if not parts:
+            return np.zeros((0, self.channels), dtype=np.float32)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
