@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,8 +13,8 @@ import numpy as np
 from runcoach.errors import OptionError, PlanError
 from runcoach.mix.announce import announcements
 from runcoach.mix.blocks import Overlay, pcm16_blocks, pcm16_pieces
-from runcoach.mix.layers import Layers, layered_blocks
-from runcoach.mix.levels import BLOCK_FRAMES, PEAK_LIMIT, MixOptions
+from runcoach.mix.layers import Layers, layered_blocks, mix_and_voice_levels
+from runcoach.mix.levels import BLOCK_FRAMES, MixOptions
 from runcoach.plans.model import Breath, Plan
 from runcoach.plans.units import format_spm, parse_number, quote
 from runcoach.sinks.atomic import check_destination
@@ -145,14 +145,12 @@ def _voice_overlay(
     """The mix's options and the spoken announcements at their level, as
     :func:`layered_blocks` makes them without music (tests/test_encoders.py checks that the
     samples are the same)."""
-    base_share, voice_share, _ = layers.shares()
-    volume = options.volume
-    gain = np.float32(PEAK_LIMIT * voice_share * volume)
+    base, gain = mix_and_voice_levels(options, layers)
     clips: Iterator[Overlay] = iter(())
     if layers.voice is not None:
         said = announcements(session, layers.voice, every_seconds=layers.announce_every)
         clips = ((phrase.frame, clip * gain) for phrase, clip in said)
-    return replace(options, volume=volume * base_share), clips
+    return base, clips
 
 
 def session_inputs(session: Session, layers: Layers | None = None) -> list[str | None]:

@@ -94,6 +94,17 @@ def layered_blocks(
     )
 
 
+def mix_and_voice_levels(options: MixOptions, layers: Layers) -> tuple[MixOptions, np.float32]:
+    """The session mix's options at its share of the ceiling, and the gain of the voice's
+    samples: the one place both :class:`LayerMix` and the 16-bit encoders' voice overlay
+    (:mod:`runcoach.rendering`) take them from, so the two paths give the same samples."""
+    base_share, voice_share, _ = layers.shares()
+    volume = options.volume
+    return replace(options, volume=volume * base_share), np.float32(
+        PEAK_LIMIT * voice_share * volume
+    )
+
+
 class LayerMix:
     """The layers of one play, over its session's blocks and, live, over the blocks of each
     session a change makes (:meth:`blocks` with ``cut=True``).
@@ -108,13 +119,11 @@ class LayerMix:
     def __init__(self, session: Session, options: MixOptions, layers: Layers) -> None:
         self.options = options
         self.layers = layers
-        base_share, voice_share, music_share = layers.shares()
-        volume = options.volume
-        self._base = replace(options, volume=volume * base_share)
+        self._base, self._voice_gain = mix_and_voice_levels(options, layers)
         self._ramp = max(1, int(DUCK_RAMP * session.rate))
-        self._voice_gain = np.float32(PEAK_LIMIT * voice_share * volume)
+        music_share = layers.shares()[2]
         self._track, self._music_gain = _music_of(
-            session, options, layers, PEAK_LIMIT * music_share * volume
+            session, options, layers, PEAK_LIMIT * music_share * options.volume
         )
         # The latest phrases taken by a stream (phrases never overlap: a few are plenty).
         self._said: deque[tuple[int, np.ndarray]] = deque(maxlen=16)
