@@ -12,10 +12,12 @@ import functools
 import math
 import os
 from fractions import Fraction
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from runcoach.plans.model import SOUND_NAMES
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `runcoach plans` never loads it
+    import numpy as np
 
 #: Longest click, in seconds (clicks stay short so they never blur into the next step).
 CLICK_SECONDS = 0.040
@@ -61,6 +63,8 @@ def step_offsets(
     as :func:`step_offset`, so the result is identical (a test compares them); falls back to the
     scalar form where the integers could outgrow int64. Returns Python ints.
     """
+    import numpy as np
+
     if k1 <= k0:
         return []
     if spm_start == spm_end:
@@ -82,11 +86,15 @@ def step_offsets(
 
 
 def _time(frames: int, sr: int) -> np.ndarray:
+    import numpy as np
+
     return np.arange(frames, dtype=np.float64) / sr
 
 
 def _finish(y: np.ndarray, sr: int, *, fade: float = 0.003) -> np.ndarray:
     """Fade the tail to zero and normalise so the first sample is the 1.0 peak."""
+    import numpy as np
+
     n = min(len(y), max(1, int(fade * sr)))
     y = y.copy()
     y[-n:] *= np.linspace(1.0, 0.0, n)
@@ -99,6 +107,8 @@ def _finish(y: np.ndarray, sr: int, *, fade: float = 0.003) -> np.ndarray:
 
 
 def _woodblock(sr: int, accent: bool) -> np.ndarray:
+    import numpy as np
+
     t = _time(int(CLICK_SECONDS * sr), sr)
     base = 1250.0 if accent else 1000.0
     y = (
@@ -110,6 +120,8 @@ def _woodblock(sr: int, accent: bool) -> np.ndarray:
 
 
 def _beep(sr: int, accent: bool) -> np.ndarray:
+    import numpy as np
+
     t = _time(int(0.030 * sr), sr)
     freq = 2000.0 if accent else 1500.0
     y = np.cos(2 * np.pi * freq * t) * np.exp(-t / 0.010)
@@ -120,11 +132,15 @@ def _beep(sr: int, accent: bool) -> np.ndarray:
 def _noise() -> np.ndarray:
     """Seeded white noise: ``numpy.random.default_rng(3).standard_normal(2304)``, stored with
     the package (identical values, without the import of numpy.random at every start)."""
+    import numpy as np
+
     values: np.ndarray = np.load(os.path.join(os.path.dirname(__file__), "tick_noise.npy"))
     return values
 
 
 def _tick(sr: int, accent: bool) -> np.ndarray:
+    import numpy as np
+
     t = _time(int(0.012 * sr), sr)
     freq = 5200.0 if accent else 4000.0
     y = (np.cos(2 * np.pi * freq * t) + 0.5 * _noise()[: len(t)]) * np.exp(-t / 0.002)
@@ -132,6 +148,8 @@ def _tick(sr: int, accent: bool) -> np.ndarray:
 
 
 def _clave(sr: int, accent: bool) -> np.ndarray:
+    import numpy as np
+
     t = _time(int(CLICK_SECONDS * sr), sr)
     freq = 2900.0 if accent else 2500.0
     y = np.cos(2 * np.pi * freq * t) * np.exp(-t / 0.012)
@@ -139,6 +157,8 @@ def _clave(sr: int, accent: bool) -> np.ndarray:
 
 
 def _cowbell(sr: int, accent: bool) -> np.ndarray:
+    import numpy as np
+
     t = _time(int(CLICK_SECONDS * sr), sr)
     scale = 1.2 if accent else 1.0
     y = np.zeros_like(t)

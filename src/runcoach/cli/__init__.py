@@ -6,42 +6,73 @@ import contextlib
 import os
 import signal
 import sys
-from importlib import import_module
 from typing import Any
 
 from runcoach.cli import base as _base
 from runcoach.cli.base import Interrupted, exit_for
 
-#: Each command's module; importing a module registers its commands on ``app``.
-COMMANDS = {
-    "render": "render",
-    "play": "play",
-    "export": "export",
-    "plans": "plans",
-    "workout": "workout",
-    "import": "workout",
-    "review": "review",
-    "report": "review",
-    "start": "coach",
-    "today": "coach",
-    "log": "coach",
-    "resume": "coach",
-    "history": "journal",
-    "journal": "journal",
+#: Every command, in the order the help lists them: its module (importing it registers the
+#: command on ``app``) and its one-line help, the first paragraph of its docstring (or of its
+#: group's ``help``) exactly, so ``runcoach --help`` lists the commands without importing any.
+#: ``tests/test_startup.py`` checks the table against the commands themselves.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "start": (
+        "coach",
+        "Enrol in a program at your cadence; `runcoach today` then says what to do.",
+    ),
+    "today": (
+        "coach",
+        "What to do today: the session, or a rest day, or a stop, and the check-in that decided.",
+    ),
+    "log": (
+        "coach",
+        "The check-in after a session, or with --next-day the check 24 hours later.",
+    ),
+    "resume": (
+        "coach",
+        "After a stop: you have been seen by a health professional and wish to go on running.",
+    ),
+    "export": (
+        "export",
+        "Render every session of a program (or a plan) into a folder, with an M3U playlist.",
+    ),
+    "history": (
+        "journal",
+        "Your sessions and check-ins, a weekly summary and a chart of running minutes.",
+    ),
+    "play": (
+        "play",
+        "Play a session live, with a display and keys to pause, skip and change the cadence.",
+    ),
+    "render": ("render", "Render a session to an audio file to copy to a phone."),
+    "review": (
+        "review",
+        "Review a recorded run against the planned session: cadence held, segment by segment.",
+    ),
+    "report": (
+        "review",
+        "Write a self-contained HTML report for your physiotherapist: sessions, running minutes\n"
+        "per week, symptoms, decisions and cadence adherence, with charts; no network needed.",
+    ),
+    "workout": ("workout", "Write a session as a workout for a watch (.fit) or Zwift (.zwo)."),
+    "import": ("workout", "Turn a workout from another tool into a runcoach plan file."),
+    "journal": ("journal", "Back up, move or share the journal of sessions and check-ins."),
+    "plans": (
+        "plans",
+        "List, show, check and create plans and multi-week programs. Alone: the list.",
+    ),
 }
 
 
-def register(argv: list[str] | None = None) -> None:
-    """Register the commands on ``app``: only the one ``argv`` runs, when it names one (Typer
-    builds every registered command's options at each call: start-up is a feature), else all
-    of them (for help, completion and mistakes)."""
-    wanted = COMMANDS.get(argv[0]) if argv else None
-    for module in (wanted,) if wanted else sorted(set(COMMANDS.values())):
-        import_module(f"runcoach.cli.{module}")
+def register() -> None:
+    """Import every command module, registering every command on ``app`` (for scripts and
+    ``CliRunner``; ``runcoach`` itself imports a command's module only when it is used)."""
+    for module in sorted({module for module, _ in COMMANDS.values()}):
+        __import__(f"runcoach.cli.{module}")  # shows in ``python -X importtime``
 
 
 def __getattr__(name: str) -> Any:
-    # ``runcoach.cli.base`` (for CliRunner and scripts): the app with every command registered.
+    # ``runcoach.cli.app`` (for CliRunner and scripts): the app with every command registered.
     if name == "app":
         register()
         return _base.app
@@ -94,7 +125,7 @@ def main() -> None:
         # Past a file size limit, make writes fail with EFBIG (reported) instead of killing us.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     _tolerant_streams()
-    register(sys.argv[1:2])
+    _base.app.rich_markup_mode = _base.help_markup()
     try:
         _base.app()
     except (KeyboardInterrupt, Interrupted) as err:  # between the commands' own handling

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 import sys
+from difflib import get_close_matches
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
+import typer.main
 
 try:  # typer 0.28 carries its own copy of click
     from typer._click import exceptions as _click
@@ -24,7 +26,6 @@ except ImportError:  # pragma: no cover - earlier typer uses click itself
 
 from runcoach._version import __version__
 from runcoach.errors import ExitCode, RunCoachError
-from runcoach.plans.units import clean_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,6 +37,8 @@ class Interrupted(BaseException):
 
 def say(message: str) -> None:
     """Write one line to stderr (warnings and errors; control characters made harmless)."""
+    from runcoach.plans.units import clean_text
+
     sys.stderr.write(clean_text(message) + "\n")
     sys.stderr.flush()
 
@@ -113,8 +116,79 @@ def fail(err: BaseException) -> NoReturn:
     raise typer.Exit(int(exit_for(err)))
 
 
-class _Group(typer.core.TyperGroup):
-    """The command group: every command runs inside the one error mapping."""
+def help_markup() -> typer.core.MarkupMode:
+    """Typer's rich help for a terminal; click's plain help for a pipe or a file: the same text
+    without boxes or colours, and without importing rich (about 80 ms of start-up)."""
+    terminal = _is_terminal(sys.stdout) or bool(os.environ.get("FORCE_COLOR"))
+    return typer.core.DEFAULT_MARKUP_MODE if terminal else None
+
+
+def _command_table() -> dict[str, tuple[str, str]]:
+    """``runcoach.cli.COMMANDS``: each command's module and one-line help."""
+    from runcoach.cli import COMMANDS
+
+    return COMMANDS
+
+
+class ListedGroup(typer.core.TyperGroup):
+    """A command group whose plain help (a pipe, a file) lists each command's whole one-line
+    help, as the rich help does, where click would cut it at the first full stop or the width."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                text = command.short_help or (command.help or "").split("\n\n")[0]
+                rows.append((name, " ".join(word for word in text.split() if word != "\b")))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Group(ListedGroup):
+    """The command group: every command runs inside the one error mapping, and each command's
+    module is imported only when that command runs or shows its help (click's lazy group). The
+    group's help lists the commands from :data:`runcoach.cli.COMMANDS` without importing them."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(_command_table())
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = self.commands.get(cmd_name)
+        entry = _command_table().get(cmd_name)
+        if command is not None or entry is None:
+            return command
+        if self._listing:  # a stand-in that carries what the list shows
+            return typer.core.TyperCommand(cmd_name, help=entry[1])
+        # Importing the module registers its commands on ``app``. ``__import__``, unlike
+        # ``importlib.import_module``, shows in ``python -X importtime``.
+        __import__(f"runcoach.cli.{entry[0]}")
+        self.commands.update(typer.main.get_group(app).commands)
+        return self.commands.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # Typer suggests from the commands built so far; suggest from every command instead.
+        suggest, self.suggest_commands = self.suggest_commands, False
+        try:
+            return super().resolve_command(ctx, args)
+        except _click.UsageError as err:
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if suggest and matches:
+                suggestions = ", ".join(f"{m!r}" for m in matches)
+                err.message = f"{err.message.rstrip('.')}. Did you mean {suggestions}?"
+            raise
+        finally:
+            self.suggest_commands = suggest
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runcoach.cli.base import app, make_console
+from runcoach.cli.base import ListedGroup, app, make_console
 from runcoach.cli.coaching import (
     JsonOpt,
     open_journal,
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 journal_app = typer.Typer(
     name="journal",
+    cls=ListedGroup,
     help="Back up, move or share the journal of sessions and check-ins.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},

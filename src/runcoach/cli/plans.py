@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from runcoach.cli.base import app, make_console
+from runcoach.cli.base import ListedGroup, app, make_console
 from runcoach.cli.options import (
     BreathOpt,
     SessionOpt,
@@ -21,11 +21,9 @@ from runcoach.cli.plan_views import catalogue_table, show_plan, show_program
 from runcoach.errors import OptionError
 from runcoach.plans.units import MAX_SPM, MIN_SPM, format_seconds, plural
 
-if TYPE_CHECKING:
-    pass
-
 plans_app = typer.Typer(
     name="plans",
+    cls=ListedGroup,
     help="List, show, check and create plans and multi-week programs. Alone: the list.",
     invoke_without_command=True,
     no_args_is_help=False,
