@@ -90,8 +90,8 @@ def export(
             "-j",
             min=1,
             max=64,
-            help="Sessions rendered at once, 1-64 (default: one per core).",
-            show_default=False,
+            help="Sessions rendered at once, 1 to 64.",
+            show_default="one per core",
         ),
     ] = None,
     force: Annotated[
@@ -151,6 +151,11 @@ def export(
             f"{'sessions' if settings.workout else 'audio'} in "
             f"{seconds:.1f} s" + (f"; playlist {report.playlist.name}" if report.playlist else "")
         )
+        if report.written and not settings.workout:
+            typer.echo(
+                f"{plural(len(report.written), 'file')} from "
+                f"{plural(report.encoded, 'distinct session')} (each encoded once)"
+            )
 
 
 def _settings(
@@ -216,7 +221,7 @@ def _export(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("{task.fields[files]}/{task.fields[of]} sessions"),
+        TextColumn("{task.fields[files]}/{task.fields[of]}"),
         TimeRemainingColumn(),
         console=Console(stderr=True),
     ) as bar:
@@ -224,7 +229,7 @@ def _export(
             f"Rendering {plural(len(planned), 'session')}",
             total=total_frames(planned),
             files=0,
-            of=len(planned),
+            of=plural(len(planned), "session"),
         )
         report = export(
             thing,
