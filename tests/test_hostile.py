@@ -355,9 +355,10 @@ def test_a_program_in_the_plans_folder_naming_itself(runcoach_exe, home):
 
 # --- kill -9 and concurrency --------------------------------------------------------------------
 
+#: Two sessions whose audio differs (a repeated one is encoded once, then copied): two workers.
 SLOW_PROGRAM = (
     "name: Slow\nweeks:\n  - sessions:\n      - {name: A, segments: [{name: Run, duration: 3h}]}\n"
-    "      - {name: B, segments: [{name: Run, duration: 3h}]}\n"
+    "      - {name: B, segments: [{name: Jog, duration: 3h}]}\n"
 )
 
 
