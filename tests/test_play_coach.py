@@ -279,7 +279,7 @@ def test_an_explicit_session_not_offered_today_is_not_logged(coach, tmp_path):
         )
     assert done.returncode == 0, done.stderr
     steps = math.ceil(3 * (170 + 5) / 60)  # 3 s at the base + 5 spm
-    assert done.stdout.splitlines()[-1] == f"0:03 played, {steps} steps, 1 of 1 segments done."
+    assert done.stdout.splitlines()[-1] == f"0:03 played, {steps} steps, 1 of 1 segment done."
     assert "runcoach log" not in done.stdout and done.stderr == ""
 
 
