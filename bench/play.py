@@ -19,6 +19,7 @@ core, memory flat (growth after the first minute under 5 %).
     python bench/play.py                # the full 10-minute session in real time
     python bench/play.py --minutes 2    # shorter
     python bench/play.py --speed 4      # read the FIFO 4× faster (CPU is then per audio second)
+    python bench/play.py --layers       # with --voice and --music examples/music-loop.ogg
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ RATE = 44100
 TARGET_FIRST_AUDIO = 0.5
 TARGET_CPU = 0.05
 TARGET_GROWTH = 0.05
+MUSIC = Path(__file__).resolve().parent.parent / "examples" / "music-loop.ogg"
+#: Extra options of every play and render (``--layers``: the voice and the example music).
+LAYERS: list[str] = []
 
 
 def _exe() -> str:
@@ -65,7 +69,7 @@ def first_audio(home: Path, starts: int) -> list[float]:
         with Capture(home / f"start{i}", rate=RATE, keep_seconds=1) as cap:
             spawned = time.monotonic()
             proc = subprocess.Popen(
-                [_exe(), "play", "--spm", "170", "--duration", "1m", "--backend", "alsa"],
+                [_exe(), "play", "--spm", "170", "--duration", "1m", *LAYERS, "--backend", "alsa"],
                 env=cap.env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -85,7 +89,7 @@ def first_audio(home: Path, starts: int) -> list[float]:
 def session(home: Path, minutes: float, speed: float) -> dict[str, float]:
     """Play the whole session; CPU, memory and the capture's check."""
     seconds = minutes * 60
-    args = ["--spm", "170", "--duration", f"{minutes:g}m", "--breath", "4:6"]
+    args = ["--spm", "170", "--duration", f"{minutes:g}m", "--breath", "4:6", *LAYERS]
     samples: list[tuple[float, float]] = []
     with Capture(
         home / "session", rate=RATE, keep_seconds=61, speed=speed, timeout=seconds / speed + 60
@@ -139,7 +143,12 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument(
+        "--layers", action="store_true", help="with --voice and --music (the example loop)"
+    )
     args = parser.parse_args()
+    if args.layers:
+        LAYERS.extend(["--voice", "--music", str(MUSIC)])
     why = alsa_available()
     if why:
         raise SystemExit(f"cannot benchmark playback here: {why}")
