@@ -262,14 +262,21 @@ QualityOpt = Annotated[
 ]
 
 # Options for what goes over the session (render and export).
+_VOICE_HELP = (
+    "Spoken announcements: each segment, halfway, one minute left, the end (the voice comes "
+    "with runcoach)."
+)
 VoiceOpt = Annotated[
     bool | None,
     typer.Option(
         "--voice/--no-voice",
-        help="Spoken announcements: each segment, halfway, one minute left, the end (the "
-        "voice comes with runcoach).",
+        help=_VOICE_HELP,
         show_default="on for MP3, M4A and OGG, off for WAV and FLAC",
     ),
+]
+#: ``play``'s ``--voice``: off unless given, as for a WAV file (so play equals ``render -f wav``).
+PlayVoiceOpt = Annotated[
+    bool | None, typer.Option("--voice/--no-voice", help=_VOICE_HELP, show_default="off")
 ]
 
 
