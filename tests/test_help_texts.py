@@ -7,7 +7,10 @@ The commands are walked from the app itself, so a new command or option is check
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -117,3 +120,28 @@ def test_the_limits_in_the_help_are_the_ones_enforced(option, value, tmp_path):
     )
     assert result.exit_code == 2, result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=lambda p: " ".join(p))
+def test_every_value_is_named_in_words_not_by_its_python_type(path):
+    # A metavar says what to give (FILE, TIME, N, IN:OUT); without one, the plain help (a
+    # pipe) shows the Python type (<str>, <int range>).
+    command = dict((tuple(p), c) for p, c in COMMANDS)[tuple(path)]
+    for param in command.params:
+        if getattr(param, "is_flag", False) or param.param_type_name not in ("option", "argument"):
+            continue
+        assert param.metavar, (path, param.name)
+
+
+@pytest.mark.parametrize("command", [["play"], ["review"], ["plans", "new"], ["log"]])
+def test_plain_help_through_a_pipe_names_no_python_type(command):
+    done = subprocess.run(
+        [sys.executable, "-m", "runcoach", *command, "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage: " in done.stdout and "[OPTIONS]" in done.stdout
+    assert not re.search(r"<(str|int|float|path|int range|float range)>", done.stdout)

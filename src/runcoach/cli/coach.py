@@ -40,6 +40,7 @@ def start(
     program: Annotated[
         str,
         typer.Argument(
+            metavar="PROGRAM",
             help="A program: built-in (see `runcoach plans`), yours by name, or a YAML file.",
             show_default=False,
         ),
@@ -49,6 +50,7 @@ def start(
         typer.Option(
             "--spm",
             "-s",
+            metavar="SPM",
             help=f"Your base cadence in steps per minute, {MIN_SPM} to {MAX_SPM}.",
             show_default="the program's",
         ),
@@ -139,7 +141,13 @@ def _show_today(today: Today) -> None:
 def today(
     on: Annotated[
         str | None,
-        typer.Option("--on", "--date", help="The day, YYYY-MM-DD.", show_default="today"),
+        typer.Option(
+            "--on",
+            "--date",
+            metavar="YYYY-MM-DD",
+            help="The day, YYYY-MM-DD.",
+            show_default="today",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -200,6 +208,7 @@ def log(
         str | None,
         typer.Option(
             "--stopped-at",
+            metavar="TIME",
             help="You stopped early, this far in (12:30, 12m30s, or seconds).",
             show_default=False,
         ),
@@ -221,13 +230,24 @@ def log(
     ] = None,
     pain: Annotated[
         int | None,
-        typer.Option("--pain", min=0, max=10, help="Pain, " + SCORE_HELP, show_default=False),
+        typer.Option(
+            "--pain", metavar="0-10", min=0, max=10, help="Pain, " + SCORE_HELP, show_default=False
+        ),
     ] = None,
     effort: Annotated[
         int | None,
-        typer.Option("--effort", min=0, max=10, help="Effort, " + SCORE_HELP, show_default=False),
+        typer.Option(
+            "--effort",
+            metavar="0-10",
+            min=0,
+            max=10,
+            help="Effort, " + SCORE_HELP,
+            show_default=False,
+        ),
     ] = None,
-    note: Annotated[str | None, typer.Option("--note", help="A note.", show_default=False)] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", metavar="TEXT", help="A note.", show_default=False)
+    ] = None,
     next_day: Annotated[
         bool,
         typer.Option(
@@ -240,6 +260,7 @@ def log(
         str | None,
         typer.Option(
             "--activity",
+            metavar="FILE",
             help="The run's recording (FIT, TCX or GPX): reviewed against the session and "
             "stored with this check-in.",
             show_default=False,

@@ -32,7 +32,9 @@ JsonOpt = Annotated[
 ]
 DateOpt = Annotated[
     str | None,
-    typer.Option("--date", "--on", help="The day, YYYY-MM-DD.", show_default="today"),
+    typer.Option(
+        "--date", "--on", metavar="YYYY-MM-DD", help="The day, YYYY-MM-DD.", show_default="today"
+    ),
 ]
 SCORE_HELP = "0 (none) to 10 (the worst imaginable)."
 

@@ -47,13 +47,18 @@ def export(
     target: Annotated[
         str,
         typer.Argument(
+            metavar="PLAN|PROGRAM",
             help="A program (e.g. return-to-run) or plan: a name or a YAML file.",
             show_default=False,
         ),
     ],
     folder: Annotated[
         Path,
-        typer.Argument(help="The folder to write into (created if missing).", show_default=False),
+        typer.Argument(
+            metavar="FOLDER",
+            help="The folder to write into (created if missing).",
+            show_default=False,
+        ),
     ],
     spm: SpmOpt = None,
     breath: BreathOpt = None,
@@ -63,6 +68,7 @@ def export(
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="wav, flac, ogg, mp3 or m4a (audio), or fit or zwo (watch and Zwift workouts).",
         ),
     ] = "mp3",
@@ -88,6 +94,7 @@ def export(
         typer.Option(
             "--jobs",
             "-j",
+            metavar="N",
             min=1,
             max=64,
             help="Sessions rendered at once, 1 to 64.",

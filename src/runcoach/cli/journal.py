@@ -121,7 +121,10 @@ def history(
 
 @journal_app.command("export")
 def journal_export(
-    file: Annotated[Path, typer.Argument(help="A .json file (everything) or .csv (the sessions).")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="A .json file (everything) or .csv (the sessions)."),
+    ],
 ) -> None:
     """Write the journal to a file: JSON to back it up or move it (everything, the reviews of
     recorded runs too), CSV for a spreadsheet (the sessions).
@@ -141,7 +144,9 @@ def journal_export(
 
 @journal_app.command("import")
 def journal_import(
-    file: Annotated[Path, typer.Argument(help="A .json backup from `runcoach journal export`.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A .json backup from `runcoach journal export`.")
+    ],
 ) -> None:
     """Merge a JSON backup into the journal (records already there are not duplicated).
 

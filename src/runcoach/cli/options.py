@@ -65,6 +65,7 @@ PlanOpt = Annotated[
     typer.Option(
         "--plan",
         "-p",
+        metavar="NAME|FILE",
         help="A plan or program name (yours, then the built-ins; see `runcoach plans`) or a "
         "YAML file.",
         show_default=False,
@@ -87,6 +88,7 @@ DurationOpt = Annotated[
     typer.Option(
         "--duration",
         "-d",
+        metavar="TIME",
         help="Without a plan: one steady segment this long (e.g. 30m, 1h, 45:00).",
         show_default=False,
     ),
@@ -96,6 +98,7 @@ BreathOpt = Annotated[
     typer.Option(
         "--breath",
         "-b",
+        metavar="IN:OUT",
         help='Breath pattern IN:OUT in steps ("4:6", "3:2", "2:2") '
         "or off; replaces the plan's top-level pattern.",
         show_default=False,
@@ -105,6 +108,7 @@ SoundOpt = Annotated[
     str | None,
     typer.Option(
         "--sound",
+        metavar="NAME",
         help="Click sound: woodblock, beep, tick, clave, cowbell or off; replaces the plan's.",
         show_default=False,
     ),
@@ -158,6 +162,7 @@ CountdownOpt = Annotated[
     int,
     typer.Option(
         "--countdown",
+        metavar="SECONDS",
         min=0,
         max=10,
         help="Seconds of countdown pips before each segment change, 0 (none) to 10.",
@@ -167,6 +172,7 @@ WeekOpt = Annotated[
     int | None,
     typer.Option(
         "--week",
+        metavar="N",
         help="With a program (e.g. return-to-run): the week, from 1.",
         show_default=False,
     ),
@@ -175,6 +181,7 @@ SessionOpt = Annotated[
     int | None,
     typer.Option(
         "--session",
+        metavar="N",
         help="With a program: the session of the week, from 1.",
         show_default=False,
     ),
@@ -245,6 +252,7 @@ BitrateOpt = Annotated[
     int | None,
     typer.Option(
         "--bitrate",
+        metavar="KBPS",
         help="MP3 or M4A bit rate in kbps, constant. Without it MP3 has a variable bit rate "
         "(LAME V4, about a third of the size).",
         show_default="MP3 variable, M4A 128",
@@ -298,6 +306,7 @@ AnnounceOpt = Annotated[
     str | None,
     typer.Option(
         "--announce-every",
+        metavar="TIME",
         help="With --voice: say the time to go every so often (e.g. 5m).",
         show_default=False,
     ),
@@ -306,6 +315,7 @@ MusicOpt = Annotated[
     Path | None,
     typer.Option(
         "--music",
+        metavar="FILE",
         help="Your music (MP3, FLAC, OGG or WAV) under the session, looped or trimmed to its "
         "length, lowered while a cue or announcement plays.",
         show_default=False,
@@ -381,13 +391,14 @@ ToleranceOpt = Annotated[
         "--tolerance",
         parser=bounded("--tolerance", 0, 30, " spm"),
         metavar="SPM",
-        help="How far (steps per minute, 0-30) the cadence may drift before the watch alerts.",
+        help="How far the cadence may drift before the watch alerts, in steps per minute, 0 to 30.",
     ),
 ]
 FitCadenceOpt = Annotated[
     str,
     typer.Option(
         "--fit-cadence",
+        metavar="strides|steps",
         help="Unit of FIT cadence targets: strides (per minute, FIT's own: steps / 2) or steps "
         "(for devices that read steps per minute).",
     ),
@@ -400,6 +411,7 @@ StartAtOpt = Annotated[
     str | None,
     typer.Option(
         "--start-at",
+        metavar="WHERE",
         help="Begin at a segment (the first whose name matches), a time (12:30: the first "
         "step from then on), or a place in the plan: SEGMENT+TIME, a segment's number (as "
         'play shows it, from 1) or name and the time into it ("3+0:04", "Run+1:30"), as '

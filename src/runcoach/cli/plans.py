@@ -61,6 +61,7 @@ def plans_list(
         typer.Option(
             "--spm",
             "-s",
+            metavar="SPM",
             help=f"Base cadence for the cadences shown, {MIN_SPM} to {MAX_SPM}, instead of "
             "each plan's own.",
             show_default=False,
@@ -176,6 +177,7 @@ def plans_validate(
         typer.Option(
             "--spm",
             "-s",
+            metavar="SPM",
             help=f"Base cadence to check the cadences against too, {MIN_SPM} to {MAX_SPM}.",
             show_default=False,
         ),
@@ -224,6 +226,7 @@ def plans_new(
     name: Annotated[
         str,
         typer.Argument(
+            metavar="NAME",
             help="The new plan's name: letters, digits, '-' and '_' (the file is NAME.yaml).",
             show_default=False,
         ),
@@ -235,6 +238,7 @@ def plans_new(
         str | None,
         typer.Option(
             "--from",
+            metavar="PLAN|FILE",
             help="Start from a copy of this plan or program (a built-in name or a file).",
             show_default=False,
         ),

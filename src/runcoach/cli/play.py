@@ -184,6 +184,7 @@ def play(
         str,
         typer.Option(
             "--backend",
+            metavar="NAME",
             help="miniaudio (PulseAudio or ALSA, whichever works), alsa, pulseaudio, jack, "
             "or simpleaudio (optional extra).",
         ),
@@ -192,6 +193,7 @@ def play(
         str | None,
         typer.Option(
             "--device",
+            metavar="ID|NAME",
             help="Output device: an id or name from --list-devices.",
             show_default="the system's",
         ),

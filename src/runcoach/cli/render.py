@@ -59,6 +59,7 @@ def render(
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="The file to write: .wav, .flac, .ogg, .mp3 or .m4a (the ending picks the "
             "format).",
             show_default="<plan>-<spm>spm.wav here",
@@ -74,6 +75,7 @@ def render(
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="wav, flac, ogg, mp3 or m4a; overrides the file ending.",
             show_default=False,
         ),

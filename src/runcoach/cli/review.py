@@ -13,6 +13,17 @@ import typer
 
 from runcoach.cli.base import app, make_console
 from runcoach.cli.options import BreathOpt, SessionOpt, SpmOpt, WeekOpt
+from runcoach.cli.review_options import (
+    ActivityArg,
+    AlignOpt,
+    JsonOpt,
+    LastOpt,
+    LogOpt,
+    OffsetOpt,
+    PlanOpt,
+    ToleranceOpt,
+    UnitOpt,
+)
 from runcoach.errors import OptionError
 from runcoach.plans.units import clean_text, format_seconds, plural
 
@@ -26,72 +37,6 @@ if TYPE_CHECKING:
     from runcoach.coach.reviews import LoggedSession, Recording, StoredReview
     from runcoach.interop.activities import Activity, UnitChoice
     from runcoach.plans import Plan
-
-ActivityArg = Annotated[
-    Path,
-    typer.Argument(
-        help="The recorded run: a FIT, TCX or GPX file from a watch or phone (.gz too).",
-        show_default=False,
-    ),
-]
-PlanOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--plan",
-        "-p",
-        help="The planned session: a plan or program name or a YAML file. Without it, "
-        "--spm N reviews the whole run against one steady cadence.",
-        show_default=False,
-    ),
-]
-ToleranceOpt = Annotated[
-    float,
-    typer.Option(
-        "--tolerance", help="Half-width of the cadence band around the target, in spm (0.5-30)."
-    ),
-]
-OffsetOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--offset",
-        help="Seconds into the recording at which the plan started (negative: the recording "
-        "started late).",
-        show_default="0, the first record",
-    ),
-]
-AlignOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--align",
-        help="auto: find the offset within 5 minutes either way where the plan's cadence "
-        "profile best matches the recording.",
-        show_default=False,
-    ),
-]
-UnitOpt = Annotated[
-    str,
-    typer.Option(
-        "--cadence-unit",
-        help="How the file stores cadence: auto (decided from the data), steps or strides.",
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the review as JSON.")]
-LastOpt = Annotated[
-    bool,
-    typer.Option(
-        "--last",
-        help="Review against the last session in the journal (its program, week, session and "
-        "cadence; --spm overrides the cadence).",
-    ),
-]
-LogOpt = Annotated[
-    bool,
-    typer.Option(
-        "--log",
-        help="Store the review in the journal with the session's check-in (with --last, or "
-        "--plan PROGRAM --week W --session S of a logged session).",
-    ),
-]
 
 #: Rows of the terminal chart.
 _CHART_ROWS = 12
@@ -437,17 +382,24 @@ def _clamped(value: float, row: int, low: float, high: float) -> bool:
 def report(
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="The HTML file to write.", show_default=False),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="The HTML file to write.", show_default=False
+        ),
     ],
     since: Annotated[
         str | None,
         typer.Option(
-            "--since", help="Only sessions from this date on (YYYY-MM-DD).", show_default=False
+            "--since",
+            metavar="YYYY-MM-DD",
+            help="Only sessions from this date on (YYYY-MM-DD).",
+            show_default=False,
         ),
     ] = None,
     data: Annotated[
         Path | None,
-        typer.Option("--data", hidden=True, help="Read the report's data from a JSON file."),
+        typer.Option(
+            "--data", metavar="FILE", hidden=True, help="Read the report's data from a JSON file."
+        ),
     ] = None,
 ) -> None:
     """Write a self-contained HTML report for your physiotherapist: sessions, running minutes

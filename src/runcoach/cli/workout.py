@@ -18,6 +18,7 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
+        metavar="FILE",
         help="The workout file to write: .fit (Garmin and other watches) or .zwo (Zwift).",
         show_default="<plan name>.fit here",
     ),
@@ -25,7 +26,11 @@ OutputOpt = Annotated[
 FormatOpt = Annotated[
     str | None,
     typer.Option(
-        "--format", "-f", help="fit or zwo; overrides the file ending.", show_default=False
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="fit or zwo; overrides the file ending.",
+        show_default=False,
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
@@ -121,16 +126,25 @@ def import_(
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="The plan file to write.", show_default="print it"),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="The plan file to write.",
+            show_default="print it",
+        ),
     ] = None,
     name: Annotated[
         str | None,
-        typer.Option("--name", help="The plan's name.", show_default="the workout's"),
+        typer.Option(
+            "--name", metavar="NAME", help="The plan's name.", show_default="the workout's"
+        ),
     ] = None,
     pace: Annotated[
         str | None,
         typer.Option(
             "--pace",
+            metavar="MIN/KM",
             help="MIN/KM (e.g. 6:00) to turn distance steps into time (else they are refused).",
             show_default=False,
         ),
@@ -140,6 +154,7 @@ def import_(
         typer.Option(
             "--spm",
             "-s",
+            metavar="SPM",
             help=f"The plan's base cadence in steps per minute, {MIN_SPM} to {MAX_SPM}: steps "
             "without a cadence run at it.",
             show_default=str(DEFAULT_SPM),
@@ -147,7 +162,13 @@ def import_(
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", "-f", help="fit, zwo or icu.", show_default="from the file"),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="fit, zwo or icu.",
+            show_default="from the file",
+        ),
     ] = None,
     quiet: QuietOpt = False,
 ) -> None:
