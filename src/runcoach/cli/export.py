@@ -34,7 +34,7 @@ from runcoach.cli.options import (
     make_layers,
 )
 from runcoach.errors import OptionError
-from runcoach.plans.units import plural
+from runcoach.plans.units import format_seconds, plural
 
 if TYPE_CHECKING:
     from runcoach.export import Job, Report, Settings
@@ -228,7 +228,8 @@ def _export(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("{task.fields[files]}/{task.fields[of]}"),
+        TextColumn("{task.fields[files]}/{task.fields[of]} ·"),
+        _audio_column(settings.rate),
         TimeRemainingColumn(),
         console=Console(stderr=True),
     ) as bar:
@@ -248,3 +249,18 @@ def _export(
             on_file=lambda path, skipped: bar.update(task, files=bar.tasks[0].fields["files"] + 1),
         )
     return report, planned
+
+
+def _audio_column(rate: int) -> Any:
+    """A progress column: the audio rendered so far and in all, as clock times (the bar counts
+    frames; nobody wants to read 2356263000/2356263000)."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class AudioColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            done = format_seconds(int(task.completed) // rate)
+            total = format_seconds(int(task.total or 0) // rate)
+            return Text(f"{done}/{total}")
+
+    return AudioColumn()
