@@ -131,21 +131,18 @@ class Coached:
     day: dt.date
 
 
-def check_today_alone(given: dict[str, object]) -> None:
-    """``--today`` chooses the session: raise ``OptionError`` naming any option that would
-    choose another (``given``: option name to value, ``None`` when not given)."""
+def todays_session(doing: str, given: dict[str, object]) -> Coached:
+    """The session ``runcoach today`` offers today, for ``--today`` (``doing``: ``playing`` or
+    ``rendering``, for the rest-day warning). ``given``: the options that would choose another
+    session (option name to value, ``None`` when not given); any given raises ``OptionError``
+    naming it. While running is stopped or once the program is complete, say so in one line
+    and exit 2; on a rest day, warn and go on."""
     clash = [name for name, value in given.items() if value is not None]
     if clash:
         raise OptionError(
             f"--today plays the session `runcoach today` offers: leave out {', '.join(clash)} "
             "(or leave out --today)"
         )
-
-
-def todays_session(doing: str) -> Coached:
-    """The session ``runcoach today`` offers today, for ``--today`` (``doing``: ``playing`` or
-    ``rendering``, for the rest-day warning). While running is stopped or once the program is
-    complete, say so in one line and exit 2; on a rest day, warn and go on."""
     day = dt.date.today()
     with open_journal() as journal:
         today = journal.today(day, timings=False)

@@ -20,7 +20,6 @@ from runcoach.cli.base import Interrupted, app, say
 from runcoach.cli.coaching import (
     Coached,
     check_in_after_play,
-    check_today_alone,
     journal_session,
     not_logged,
     note_symptoms,
@@ -264,10 +263,10 @@ def play(
         return
     coached: Coached | None
     if today:
-        check_today_alone(
-            {"--plan": plan, "--duration": duration, "--week": week, "--session": session_number}
+        coached = todays_session(
+            "playing",
+            {"--plan": plan, "--duration": duration, "--week": week, "--session": session_number},
         )
-        coached = todays_session("playing")
         plan, week, session_number = coached.program, coached.week, coached.session
         spm = spm if spm is not None else coached.spm
     the_plan = load_plan_option(plan, duration, spm, week=week, session=session_number)

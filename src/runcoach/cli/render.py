@@ -116,19 +116,19 @@ def render(
 
       runcoach render --plan intervals --voice -o intervals.m4a
 
-      runcoach render --plan intervals --music mix.mp3 -o run-with-music.mp3
+      runcoach render --plan intervals --music examples/music-loop.ogg -o run-with-music.mp3
 
       runcoach render --plan return-to-run --week 3 --session 2 --spm 168 -o w3s2.wav
 
       runcoach render --today -o today.mp3
     """
     if today:
-        from runcoach.cli.coaching import check_today_alone, todays_session
+        from runcoach.cli.coaching import todays_session
 
-        check_today_alone(
-            {"--plan": plan, "--duration": duration, "--week": week, "--session": session_number}
+        coached = todays_session(
+            "rendering",
+            {"--plan": plan, "--duration": duration, "--week": week, "--session": session_number},
         )
-        coached = todays_session("rendering")
         plan, week, session_number = coached.program, coached.week, coached.session
         spm = spm if spm is not None else coached.spm
     the_plan = load_plan_option(plan, duration, spm, week=week, session=session_number)

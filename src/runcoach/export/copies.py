@@ -16,11 +16,10 @@ import os
 import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from runcoach.errors import OutputError
 from runcoach.sinks.atomic import atomic_path
-from runcoach.sinks.tags import Chapter, Tags
+from runcoach.sinks.tags import Chapter, Tags, write_vorbis_tags
 from runcoach.sinks.wav import wav_trailer
 
 #: Bytes per read and write when the kernel cannot copy between the files itself.
@@ -225,29 +224,9 @@ def _retag_m4a(path: Path, tags: Tags) -> None:
     audio.save()
 
 
-def _retag_vorbis(path: Path, tags: Tags, *, flac: bool) -> None:
-    from mutagen.flac import FLAC
-    from mutagen.oggvorbis import OggVorbis
-
-    audio: Any = FLAC(str(path)) if flac else OggVorbis(str(path))
-    if audio.tags is None:
-        audio.add_tags()
-    values = dict(tags.items())
-    for key in ("title", "artist", "album", "tracknumber", "comment"):
-        value = values.get(key, "")
-        if value:
-            audio.tags[key.upper()] = [value]
-        elif key.upper() in audio.tags:
-            del audio.tags[key.upper()]
-    if flac:
-        audio.save(padding=lambda info: 8192)  # as the FLAC writer leaves it
-    else:
-        audio.save()
-
-
 _RETAGGERS: dict[str, Callable[[Path, Tags], None]] = {
     "mp3": _retag_mp3,
     "m4a": _retag_m4a,
-    "flac": lambda path, tags: _retag_vorbis(path, tags, flac=True),
-    "ogg": lambda path, tags: _retag_vorbis(path, tags, flac=False),
+    "flac": lambda path, tags: write_vorbis_tags(path, "flac", tags),
+    "ogg": lambda path, tags: write_vorbis_tags(path, "ogg", tags),
 }

@@ -86,9 +86,6 @@ def layered_blocks(
     session from that frame on (a phrase said from before it is heard from its middle, the
     music is where it would be then). Raises ``ValueError`` for a bad block size or start.
     """
-    if not layers.active:
-        yield from blocks(session, options, block_frames=block_frames, start_frame=start_frame)
-        return
     yield from LayerMix(session, options, layers).blocks(
         session, block_frames=block_frames, start_frame=start_frame
     )

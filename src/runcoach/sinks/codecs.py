@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 
 from runcoach.errors import OutputError
-from runcoach.mix.pcm import pcm16_array
+from runcoach.mix.pcm import PCM_SCALE, pcm16_array
 from runcoach.sinks.atomic import atomic_path
 from runcoach.sinks.encoding import DEFAULT_BITRATE, check_encoding
 from runcoach.sinks.mp3 import write_mp3
 from runcoach.sinks.pyav import EncoderError, describe, ffmpeg_errors, import_av, opened
-from runcoach.sinks.tags import Chapter, Tags, _vorbis_tags
+from runcoach.sinks.tags import Chapter, Tags, write_vorbis_tags
 from runcoach.sinks.wav import _write_wav
 
 #: MP3 without ``--bitrate``: LAME's VBR quality (``-V``: 0 best ... 9 smallest; 4 is the "V4"
@@ -142,10 +142,10 @@ def pcm16(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
 
 
 def _floats(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-    """``blocks`` as float32 (16-bit ones scaled back by the converter's 32767)."""
+    """``blocks`` as float32 (16-bit ones scaled back by the converter's scale)."""
     for block in blocks:
         if block.dtype == np.int16:
-            block = block.astype(np.float32) / np.float32(32767.0)
+            block = block.astype(np.float32) / PCM_SCALE
         yield np.ascontiguousarray(block)
 
 
@@ -235,7 +235,7 @@ def _tagged(path: Path, kind: str, tags: Tags, chapters: Sequence[Chapter], rate
     from mutagen import MutagenError
 
     try:
-        _vorbis_tags(path, kind, tags, chapters, rate)
+        write_vorbis_tags(path, kind, tags, chapters, rate)
     except MutagenError as err:
         raise _tag_failure(err) from None
 

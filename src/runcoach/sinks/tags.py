@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+#: The names :meth:`Tags.items` gives, in its order.
+TAG_NAMES = ("title", "artist", "album", "tracknumber", "comment")
+
 
 @dataclass(frozen=True)
 class Chapter:
@@ -33,14 +36,8 @@ class Tags:
 
     def items(self) -> list[tuple[str, str]]:
         """Non-empty tags as (name, value) pairs."""
-        pairs = [
-            ("title", self.title),
-            ("artist", self.artist),
-            ("album", self.album),
-            ("tracknumber", self.track),
-            ("comment", self.comment),
-        ]
-        return [(k, v) for k, v in pairs if v]
+        values = (self.title, self.artist, self.album, self.track, self.comment)
+        return [(k, v) for k, v in zip(TAG_NAMES, values, strict=True) if v]
 
 
 def frame_ms(frame: int, rate: int) -> int:
@@ -66,13 +63,21 @@ def vorbis_chapters(chapters: Sequence[Chapter], rate: int) -> dict[str, str]:
     return out
 
 
-def _vorbis_tags(path: Path, kind: str, tags: Tags, chapters: Sequence[Chapter], rate: int) -> None:
+def write_vorbis_tags(
+    path: Path, kind: str, tags: Tags, chapters: Sequence[Chapter] = (), rate: int = 1
+) -> None:
+    """Write ``tags`` (replacing any of the same names already there: a copy of another file
+    gets its own) and ``chapters`` as Vorbis comments into the FLAC or OGG (``kind``) at
+    ``path``."""
     from mutagen.flac import FLAC
     from mutagen.oggvorbis import OggVorbis
 
     audio = FLAC(str(path)) if kind == "flac" else OggVorbis(str(path))
     if audio.tags is None:
         audio.add_tags()
+    for name in TAG_NAMES:
+        if name.upper() in audio.tags:
+            del audio.tags[name.upper()]
     for key, value in tags.items():
         audio.tags[key.upper()] = [value]
     for key, value in vorbis_chapters(chapters, rate).items():
