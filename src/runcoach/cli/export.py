@@ -22,6 +22,7 @@ from runcoach.cli.options import (
     MusicDbOpt,
     MusicOpt,
     QualityOpt,
+    QuietOpt,
     RateOpt,
     SoundOpt,
     SpmOpt,
@@ -104,7 +105,7 @@ def export(
     force: Annotated[
         bool, typer.Option("--force", help="Render again even the files that are up to date.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Render every session of a program (or a plan) into a folder, with an M3U playlist.
 
@@ -206,21 +207,11 @@ def _export(
     quiet: bool,
 ) -> tuple[Report, list[Job]]:
     """Check every session can be encoded, then export, with a progress bar on a terminal."""
-    from runcoach.export import export, jobs_for, total_frames
-    from runcoach.sinks.encoding import check_encoding
+    from runcoach.export import export, planned_jobs, total_frames
 
-    planned = jobs_for(thing, folder, settings)
-    for job in planned if not settings.workout else ():
-        check_encoding(
-            settings.fmt,
-            rate=settings.rate,
-            channels=settings.mix.channels,
-            total_frames=job.session.total_frames,
-            bitrate=settings.bitrate,
-            quality=settings.quality,
-        )
+    planned = planned_jobs(thing, folder, settings)  # before a progress bar shows
     if quiet or not sys.stderr.isatty():
-        return export(thing, folder, settings, workers=jobs, force=force), planned
+        return export(thing, folder, settings, workers=jobs, force=force, planned=planned), planned
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -246,6 +237,7 @@ def _export(
             workers=jobs,
             force=force,
             progress=lambda n: bar.advance(task, n),
+            planned=planned,
             on_file=lambda path, skipped: bar.update(task, files=bar.tasks[0].fields["files"] + 1),
         )
     return report, planned

@@ -22,6 +22,7 @@ from runcoach.cli.options import (
     MusicOpt,
     PlanOpt,
     QualityOpt,
+    QuietOpt,
     RateOpt,
     SessionOpt,
     SoundOpt,
@@ -90,7 +91,7 @@ def render(
     cue_db: CueDbOpt = 0.0,
     voice_db: VoiceDbOpt = 0.0,
     music_db: MusicDbOpt = 0.0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    quiet: QuietOpt = False,
     today: Annotated[
         bool,
         typer.Option(

@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 
 from runcoach.cli.base import app
-from runcoach.cli.options import FitCadenceOpt, SessionOpt, SpmOpt, ToleranceOpt, WeekOpt
+from runcoach.cli.options import (
+    FitCadenceOpt,
+    QuietOpt,
+    SessionOpt,
+    SpmOpt,
+    ToleranceOpt,
+    WeekOpt,
+)
 from runcoach.plans.units import DEFAULT_SPM, MAX_SPM, MIN_SPM
 
 OutputOpt = Annotated[
@@ -33,7 +40,6 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
 
 
 @app.command("workout")

@@ -51,11 +51,29 @@ __all__ = [
     "export",
     "is_current",
     "jobs_for",
+    "planned_jobs",
     "render_file",
     "streams_of",
     "total_frames",
     "write_playlist",
 ]
+
+
+def planned_jobs(target: Plan | Program, folder: Path, settings: Settings) -> list[Job]:
+    """The files an export of ``target`` into ``folder`` writes (:func:`jobs_for`), every
+    session checked to be encodable in ``settings`` before anything is made: raises
+    ``OptionError`` naming what the format cannot hold."""
+    todo = jobs_for(target, folder, settings)
+    for job in todo if not settings.workout else ():
+        check_encoding(
+            settings.fmt,
+            rate=settings.rate,
+            channels=settings.mix.channels,
+            total_frames=job.session.total_frames,
+            bitrate=settings.bitrate,
+            quality=settings.quality,
+        )
+    return todo
 
 
 def export(
@@ -67,6 +85,7 @@ def export(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
     on_file: Callable[[Path, bool], None] | None = None,
+    planned: list[Job] | None = None,
 ) -> Report:
     """Render every session of ``target`` into ``folder`` (created if missing).
 
@@ -75,21 +94,13 @@ def export(
     processes render in parallel, one distinct stream each at a time (default: one per core; 1
     renders here, in this process); files already up to date are skipped unless ``force``.
     ``progress`` gets frames done (increments, every file's length counted once), ``on_file``
-    each finished path and whether it was skipped. Raises ``OutputError`` for a folder that
-    cannot be made, and whatever a session raises (the other sessions stop, and only complete
-    files stay).
+    each finished path and whether it was skipped; ``planned``: what :func:`planned_jobs` gave
+    for the same target, folder and settings (else it is worked out here). Raises
+    ``OutputError`` for a folder that cannot be made, and whatever a session raises (the other
+    sessions stop, and only complete files stay).
     """
     dest = Path(folder)
-    todo = jobs_for(target, dest, settings)
-    for job in todo if not settings.workout else ():  # before anything is made
-        check_encoding(
-            settings.fmt,
-            rate=settings.rate,
-            channels=settings.mix.channels,
-            total_frames=job.session.total_frames,
-            bitrate=settings.bitrate,
-            quality=settings.quality,
-        )
+    todo = planned if planned is not None else planned_jobs(target, dest, settings)
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as err:
