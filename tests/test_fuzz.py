@@ -269,7 +269,7 @@ BAD_VALUES: dict[str, list[Any]] = {
         "%",
         "1e3",
         "+200",
-        "-100",
+        "-200",  # broken from every base (60 to 240); "-100" from 160 is 60, a valid cadence
         "300%",
         [],
         [170],
